@@ -1,0 +1,300 @@
+"""Shuffled mini-batches, from memory or from ``.npy`` shards larger than memory.
+
+Both sources share one small API, so the trainer does not care which it gets::
+
+    source.num_examples          # n
+    source.example_shape         # e.g. (28, 28)
+    len(source)                  # batches per epoch, ceil(n / batch_size)
+    source.iter_epoch(epoch, start_batch=0, rank=0, world_size=1)
+        -> Iterator[torch.Tensor]  # float32 (B, *example_shape); uint8 scaled to [0, 1]
+
+The order of an epoch is a pure function of ``(seed, epoch)``, every example is
+seen exactly once per epoch (the last batch may be short; nothing is dropped),
+``start_batch`` resumes mid-epoch with exactly the remaining batches, and rank
+``r`` of ``world_size`` gets the contiguous run of batches
+``[r * T // world_size, (r + 1) * T // world_size)`` of the epoch's ``T``
+batches, so ranks are disjoint, cover the epoch, and differ by at most one batch.
+
+:class:`MemmapSource` never holds more than a window of rows: it shuffles the
+order of fixed-size blocks of rows (across all shards), then shuffles rows
+within windows of ``window_blocks`` consecutive blocks of that order, the
+scheme of WebDataset-style shard + buffer shuffling. Each window's shuffle is
+seeded by ``(seed, epoch, window)`` so a resumed or partitioned epoch can jump
+to its first window without reading the ones before it.
+"""
+
+from __future__ import annotations
+
+import math
+import mmap
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vaelab.errors import DataFileError, InputError
+
+#: Default block size in bytes when ``block_size`` (in rows) is not given.
+DEFAULT_BLOCK_BYTES = 4 << 20
+
+
+def _check_int(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise InputError(f"{name} must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _to_float_batch(batch: torch.Tensor) -> torch.Tensor:
+    """uint8 -> float32 in [0, 1]; anything else -> float32 as is."""
+    if batch.dtype == torch.uint8:
+        return batch.float().div_(255.0)
+    return batch.float()
+
+
+class _BatchSource:
+    """Shared bookkeeping: sizes, argument checks and the rank partition."""
+
+    num_examples: int
+    example_shape: tuple[int, ...]
+    batch_size: int
+    seed: int
+
+    def __len__(self) -> int:
+        return math.ceil(self.num_examples / self.batch_size)
+
+    def num_batches(self, rank: int = 0, world_size: int = 1) -> int:
+        """Batches per epoch that ``rank`` of ``world_size`` receives."""
+        start, stop = self._rank_batches(rank, world_size)
+        return stop - start
+
+    def _rank_batches(self, rank: int, world_size: int) -> tuple[int, int]:
+        world_size = _check_int("world_size", world_size, 1)
+        rank = _check_int("rank", rank, 0)
+        if rank >= world_size:
+            raise InputError(f"rank must be in [0, world_size={world_size}), got {rank}")
+        total = len(self)
+        return rank * total // world_size, (rank + 1) * total // world_size
+
+    def _epoch_rows(self, epoch: int, start_batch: int, rank: int, world_size: int) -> tuple[int, int]:
+        """Rows [start, stop) of the epoch's shuffled order that this call yields."""
+        _check_int("epoch", epoch, 0)
+        first, last = self._rank_batches(rank, world_size)
+        start_batch = _check_int("start_batch", start_batch, 0)
+        if start_batch > last - first:
+            raise InputError(
+                f"start_batch must be at most {last - first} (batches of rank {rank} of "
+                f"{world_size} per epoch), got {start_batch}"
+            )
+        b = self.batch_size
+        return (first + start_batch) * b, min(last * b, self.num_examples)
+
+
+class InMemorySource(_BatchSource):
+    """Shuffled batches from a tensor held in (CPU or GPU) memory.
+
+    The trainer's fast path: one ``torch.randperm`` per epoch and one index per
+    batch, no per-example Python and no ``DataLoader``.
+
+    Parameters
+    ----------
+    data : torch.Tensor or ndarray of shape (n, ...)
+        The examples; uint8 is scaled to [0, 1], other dtypes cast to float32.
+    batch_size : int
+        Examples per batch (the last batch of an epoch may be smaller).
+    seed : int
+        Epoch ``e`` uses ``torch.randperm(n, generator=Generator().manual_seed(
+        seed * 1_000_003 + e))``.
+
+    Examples
+    --------
+    >>> src = InMemorySource(torch.arange(10.0).reshape(10, 1), batch_size=4, seed=0)
+    >>> [b.shape[0] for b in src.iter_epoch(0)], len(src)
+    ([4, 4, 2], 3)
+    """
+
+    def __init__(self, data: torch.Tensor | np.ndarray, *, batch_size: int, seed: int) -> None:
+        tensor = torch.from_numpy(np.asarray(data)) if isinstance(data, np.ndarray) else data
+        if not isinstance(tensor, torch.Tensor) or tensor.ndim < 1 or tensor.shape[0] == 0:
+            got = type(data).__name__ if not isinstance(data, torch.Tensor) else f"shape {tuple(data.shape)}"
+            raise InputError(f"data must be a non-empty tensor or array of shape (n, ...), got {got}")
+        self.tensor = tensor
+        self.batch_size = _check_int("batch_size", batch_size, 1)
+        self.seed = _check_int("seed", seed, 0)
+        self.num_examples = int(tensor.shape[0])
+        self.example_shape = tuple(tensor.shape[1:])
+
+    def permutation(self, epoch: int) -> torch.Tensor:
+        """The epoch's order: int64 tensor of shape (n,), on the data's device."""
+        gen = torch.Generator().manual_seed(self.seed * 1_000_003 + _check_int("epoch", epoch, 0))
+        return torch.randperm(self.num_examples, generator=gen).to(self.tensor.device)
+
+    def iter_epoch(
+        self, epoch: int, *, start_batch: int = 0, rank: int = 0, world_size: int = 1
+    ) -> Iterator[torch.Tensor]:
+        """Yield this rank's float32 batches of shape (B, *example_shape) for ``epoch``."""
+        start, stop = self._epoch_rows(epoch, start_batch, rank, world_size)
+        perm = self.permutation(epoch)
+        for i in range(start, stop, self.batch_size):
+            yield _to_float_batch(self.tensor[perm[i : min(i + self.batch_size, stop)]])
+
+
+class _NpyShard:
+    """Rows of one ``.npy`` file, read through a private read-only memory map.
+
+    After copying a block out, the mapped pages are released with
+    ``madvise(MADV_DONTNEED)`` (where the OS has it), so the resident memory of
+    the process does not grow with the size of the file.
+    """
+
+    def __init__(self, path: Path) -> None:
+        try:
+            header = np.load(path, mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise DataFileError(f"{path}: cannot memory-map as a .npy file ({exc})") from None
+        if not isinstance(header, np.memmap):
+            raise DataFileError(f"{path}: expected a .npy file, got an .npz archive; save shards with np.save")
+        if header.ndim < 1 or (header.ndim > 1 and not header.flags.c_contiguous):
+            raise DataFileError(f"{path}: expected a C-ordered array of shape (n, ...), got {header.shape}")
+        self.path, self.dtype, self.shape = path, header.dtype, tuple(header.shape)
+        self.offset = int(header.offset)
+        self.row_items = math.prod(self.shape[1:])
+        del header
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            self._mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else None
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Copy rows [start, stop) into memory: ndarray of shape (stop - start, ...)."""
+        row_bytes = self.row_items * self.dtype.itemsize
+        begin = self.offset + start * row_bytes
+        view = np.frombuffer(self._mm, dtype=self.dtype, count=(stop - start) * self.row_items, offset=begin)
+        rows = view.reshape((stop - start, *self.shape[1:])).copy()
+        del view
+        if hasattr(mmap, "MADV_DONTNEED"):
+            page = begin - begin % mmap.PAGESIZE
+            self._mm.madvise(mmap.MADV_DONTNEED, page, begin + (stop - start) * row_bytes - page)
+        return rows
+
+
+class _ArrayShard:
+    """Rows of an array the caller already holds (in memory or an ``np.memmap``)."""
+
+    def __init__(self, array: np.ndarray) -> None:
+        if array.ndim < 1:
+            raise InputError(f"arrays must have shape (n, ...), got a scalar of dtype {array.dtype}")
+        self.array, self.dtype, self.shape = array, array.dtype, tuple(array.shape)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        return np.array(self.array[start:stop])
+
+
+class MemmapSource(_BatchSource):
+    """Shuffled batches streamed from ``.npy`` shards without loading them.
+
+    Parameters
+    ----------
+    paths_or_array : path, ndarray, or a sequence of them
+        One or more ``.npy`` files (memory-mapped) or arrays, concatenated along
+        axis 0. All must share the example shape and dtype.
+    batch_size : int
+        Examples per batch (the last batch of an epoch may be smaller).
+    seed : int
+        Seeds the order; epoch ``e`` is a deterministic function of ``(seed, e)``.
+    block_size : int, optional
+        Rows per block, the unit of the coarse shuffle and of reading. Default:
+        as many rows as fit in 4 MiB (at least 1).
+    window_blocks : int, default 8
+        Blocks per window, the unit of the fine (row-level) shuffle. Memory in
+        use is about two windows: ``2 * window_blocks * block_size`` rows.
+
+    Examples
+    --------
+    >>> rows = np.arange(10, dtype=np.float32).reshape(10, 1)
+    >>> src = MemmapSource(rows, batch_size=4, seed=0, block_size=3)
+    >>> sorted(torch.cat(list(src.iter_epoch(0))).flatten().tolist()) == rows.ravel().tolist()
+    True
+    """
+
+    def __init__(
+        self,
+        paths_or_array: str | os.PathLike[str] | np.ndarray | Sequence[str | os.PathLike[str] | np.ndarray],
+        *,
+        batch_size: int,
+        seed: int,
+        block_size: int | None = None,
+        window_blocks: int = 8,
+    ) -> None:
+        items = [paths_or_array] if isinstance(paths_or_array, (str, os.PathLike, np.ndarray)) else list(paths_or_array)
+        if not items:
+            raise InputError("paths_or_array must name at least one .npy file or array, got an empty sequence")
+        self._shards = [_ArrayShard(s) if isinstance(s, np.ndarray) else _NpyShard(Path(s)) for s in items]
+        first = self._shards[0]
+        for shard in self._shards[1:]:
+            if shard.shape[1:] != first.shape[1:] or shard.dtype != first.dtype:
+                raise InputError(
+                    f"all shards must share example shape and dtype: the first is {first.dtype} "
+                    f"{first.shape[1:]}, another is {shard.dtype} {shard.shape[1:]}"
+                )
+        self.num_examples = sum(len(s) for s in self._shards)
+        if self.num_examples == 0:
+            raise InputError("paths_or_array holds no examples (every shard has 0 rows)")
+        self.example_shape = tuple(first.shape[1:])
+        self.batch_size = _check_int("batch_size", batch_size, 1)
+        self.seed = _check_int("seed", seed, 0)
+        self.window_blocks = _check_int("window_blocks", window_blocks, 1)
+        row_bytes = max(1, math.prod(self.example_shape) * first.dtype.itemsize)
+        default_rows = max(1, DEFAULT_BLOCK_BYTES // row_bytes)
+        self.block_size = _check_int("block_size", default_rows if block_size is None else block_size, 1)
+        # (n_blocks, 3): shard index, first row, end row. Blocks never straddle shards.
+        self._blocks = np.array(
+            [(i, a, min(a + self.block_size, len(s)))
+             for i, s in enumerate(self._shards) for a in range(0, len(s), self.block_size)],
+            dtype=np.int64,
+        )
+
+    def _rng(self, epoch: int, *stream: int) -> np.random.Generator:
+        return np.random.default_rng([self.seed, epoch, *stream])
+
+    def _read_window(self, blocks: np.ndarray) -> np.ndarray:
+        """Concatenate the rows of ``blocks`` (k, 3): ndarray of shape (rows, *example_shape)."""
+        parts = [self._shards[s].read(a, b) for s, a, b in blocks.tolist()]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def iter_epoch(
+        self, epoch: int, *, start_batch: int = 0, rank: int = 0, world_size: int = 1
+    ) -> Iterator[torch.Tensor]:
+        """Yield this rank's float32 batches of shape (B, *example_shape) for ``epoch``."""
+        start, stop = self._epoch_rows(epoch, start_batch, rank, world_size)
+        if start >= stop:
+            return
+        order = self._blocks[self._rng(epoch, 0).permutation(len(self._blocks))]
+        windows = [order[i : i + self.window_blocks] for i in range(0, len(order), self.window_blocks)]
+        ends = np.cumsum([int((w[:, 2] - w[:, 1]).sum()) for w in windows])
+        pending: list[np.ndarray] = []  # pieces of the batch being assembled
+        have = 0
+        pos = start
+        w = int(np.searchsorted(ends, start, side="right"))  # first window that holds row `start`
+        while pos < stop:
+            w_start = int(ends[w - 1]) if w else 0
+            w_len = int(ends[w]) - w_start
+            perm = self._rng(epoch, 1, w).permutation(w_len)  # row shuffle within the window
+            rows = self._read_window(windows[w])
+            lo, hi = pos - w_start, min(int(ends[w]), stop) - w_start
+            while lo < hi:
+                take = min(self.batch_size - have, hi - lo)
+                pending.append(rows[perm[lo : lo + take]])
+                have, lo, pos = have + take, lo + take, pos + take
+                if have == self.batch_size or pos == stop:
+                    batch = pending[0] if len(pending) == 1 else np.concatenate(pending)
+                    yield _to_float_batch(torch.from_numpy(batch))
+                    pending, have = [], 0
+            del rows
+            w += 1

@@ -1,0 +1,7 @@
+"""scikit-learn-style estimators over the encoder-decoder family."""
+
+from vaelab.estimators.base import ESTIMATORS, EncoderDecoderEstimator, load
+from vaelab.estimators.neural import Autoencoder, NeuralEstimator, VAE
+from vaelab.estimators.pca import PCA
+
+__all__ = ["ESTIMATORS", "PCA", "VAE", "Autoencoder", "EncoderDecoderEstimator", "NeuralEstimator", "load"]

@@ -1,0 +1,258 @@
+"""The scikit-learn-style estimator shared by PCA, the autoencoder and the VAE.
+
+``__init__`` only stores keyword arguments; validation happens in ``fit``,
+which returns ``self``; learned attributes end in ``_``. The fitted torch
+module is ``estimator.module_``, for users who write their own loops.
+Outputs come back as NumPy arrays, or as tensors when the input was a tensor.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, TransformerMixin
+from torch import Tensor
+
+from vaelab._version import __version__
+from vaelab.errors import ModelFileError
+from vaelab.models.base import MODELS, Model, config_from_dict, config_to_dict
+from vaelab.registry import Registry
+from vaelab.serialization import atomic_directory, atomic_write_text, load_tensors, read_json, save_tensors, write_json
+from vaelab.validation import as_tensor, check_example_shape, check_is_fitted
+
+ESTIMATORS: Registry[type["EncoderDecoderEstimator"]] = Registry("model class")
+
+FORMAT = "vaelab.model"
+FORMAT_VERSION = 1
+INFERENCE_BATCH = 1024
+
+
+def _like_input(result: Tensor, like: Any) -> Any:
+    """Return a tensor for tensor input, else a NumPy array."""
+    return result if isinstance(like, Tensor) else result.numpy()
+
+
+def history_to_csv(history: list[dict[str, Any]]) -> str:
+    """The per-epoch history as CSV text (columns in first-seen order)."""
+    columns: list[str] = []
+    for row in history:
+        columns += [k for k in row if k not in columns]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(history)
+    return buffer.getvalue()
+
+
+class EncoderDecoderEstimator(TransformerMixin, BaseEstimator):
+    """Base class of vaelab's estimators. Subclasses implement ``_fit``."""
+
+    model_class: ClassVar[type[Model]]
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(self, X: Any, y: Any = None, **fit_params: Any) -> "EncoderDecoderEstimator":
+        """Fit the model to ``X`` of shape (n, d), (n, H, W) or (n, C, H, W); returns self."""
+        Xt = as_tensor(X)
+        self.input_shape_ = tuple(Xt.shape[1:])
+        self.n_features_in_ = math.prod(self.input_shape_)
+        self._fit(Xt, **fit_params)
+        return self
+
+    def _fit(self, X: Tensor, **fit_params: Any) -> None:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ inference
+
+    def _device(self) -> torch.device:
+        return next(iter(self.module_.buffers()), next(self.module_.parameters(), torch.empty(0))).device
+
+    @torch.no_grad()
+    def _map(self, fn: Callable[[Tensor], Tensor], X: Tensor) -> Tensor:
+        """Apply ``fn`` in eval mode over ``X`` in batches on the model's device; CPU float32 result."""
+        module = self.module_
+        was_training = module.training
+        module.eval()
+        device = self._device()
+        try:
+            parts = [fn(X[i : i + INFERENCE_BATCH].to(device)).float().cpu() for i in range(0, X.shape[0], INFERENCE_BATCH)]
+        finally:
+            module.train(was_training)
+        return torch.cat(parts)
+
+    def _check_X(self, X: Any, name: str = "X") -> Tensor:
+        check_is_fitted(self)
+        Xt = as_tensor(X, name=name)
+        check_example_shape(Xt, self.input_shape_, name=name)
+        return Xt
+
+    def transform(self, X: Any) -> Any:
+        """Latent codes (posterior means for the VAE).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, *input_shape)
+
+        Returns
+        -------
+        ndarray (or Tensor) of shape (n, latent_dim)
+        """
+        Xt = self._check_X(X)
+        return _like_input(self._map(lambda x: self.module_.encode(x).mean, Xt), X)
+
+    def inverse_transform(self, Z: Any) -> Any:
+        """Decode latent codes to data space (decoded means), in the original example shape.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n, latent_dim)
+
+        Returns
+        -------
+        ndarray (or Tensor) of shape (n, *input_shape)
+        """
+        check_is_fitted(self)
+        Zt = as_tensor(Z, name="Z", max_rank=2)
+        check_example_shape(Zt, (self.module_.latent_dim,), name="Z")
+        return _like_input(self._map(self.module_.decode_mean, Zt), Z)
+
+    def reconstruct(self, X: Any) -> Any:
+        """Encode and decode ``X``: returns E[x | z = mean code], same shape as ``X``."""
+        Xt = self._check_X(X)
+        return _like_input(self._map(self.module_.reconstruct, Xt), X)
+
+    def score_samples(self, X: Any) -> Any:
+        """Per-example log-likelihood figure in nats (see ``score``), shape (n,)."""
+        raise NotImplementedError
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """Mean of :meth:`score_samples` over ``X``; higher is better."""
+        return float(np.mean(np.asarray(self.score_samples(X), dtype=np.float64)))
+
+    # ---------------------------------------------------------- save / load
+
+    def _json_params(self) -> dict[str, Any]:
+        """``get_params()`` with strategy objects replaced by their configs."""
+        out = {}
+        for key, value in self.get_params(deep=False).items():
+            if hasattr(value, "to_dict"):
+                value = value.to_dict()
+            elif hasattr(value, "config") and callable(value.config):
+                value = value.config()
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[key] = value
+        return out
+
+    def _fitted_attributes(self) -> dict[str, Any]:
+        """JSON-able fitted state beyond the weights (subclasses add to it)."""
+        return {"input_shape": list(self.input_shape_), "n_features_in": self.n_features_in_}
+
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Write ``config.json`` + ``model.safetensors`` (+ ``history.csv``) to the folder ``path``.
+
+        The folder is written beside its target and renamed into place, so a
+        failure leaves any earlier save intact. An existing folder is an error
+        unless ``overwrite=True``.
+        """
+        check_is_fitted(self)
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it, or choose another folder")
+        config = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "vaelab_version": __version__,
+            "class_name": type(self).__name__,
+            "params": self._json_params(),
+            "model": {"class_name": type(self.module_).__name__, "config": config_to_dict(self.module_.config)},
+            "fitted": self._fitted_attributes(),
+        }
+        with atomic_directory(path, overwrite=overwrite) as tmp:
+            write_json(tmp / "config.json", config)
+            save_tensors(tmp / "model.safetensors", self.module_.state_dict(), metadata={"format": FORMAT})
+            history = getattr(self, "history_", None)
+            if history:
+                atomic_write_text(tmp / "history.csv", history_to_csv(history))
+        return path
+
+    @classmethod
+    def _from_saved(cls, config: dict[str, Any], weights: dict[str, Tensor]) -> "EncoderDecoderEstimator":
+        estimator = cls(**config["params"])
+        model_cls = MODELS.get(config["model"]["class_name"])
+        module = model_cls(config_from_dict(model_cls.config_class, config["model"]["config"]))
+        missing, unexpected = module.load_state_dict(weights, strict=False)
+        if missing or unexpected:
+            raise ModelFileError(
+                f"the weights do not match the model in config.json (missing {sorted(missing)}, "
+                f"unexpected {sorted(unexpected)}); the files are from different models or were edited"
+            )
+        module.eval()
+        estimator.module_ = module
+        estimator._set_fitted_attributes(config["fitted"])
+        return estimator
+
+    def _set_fitted_attributes(self, fitted: dict[str, Any]) -> None:
+        self.input_shape_ = tuple(fitted["input_shape"])
+        self.n_features_in_ = int(fitted["n_features_in"])
+
+
+def load(path: str | Path, *, device: str = "cpu") -> EncoderDecoderEstimator:
+    """Load a model saved with ``save``: the estimator is rebuilt through the registry.
+
+    Parameters
+    ----------
+    path : str or Path
+        The folder holding ``config.json`` and ``model.safetensors``.
+    device : str
+        Where to put the weights.
+
+    Raises
+    ------
+    ModelFileError
+        If the folder is missing, the config is malformed or names an unknown
+        class, or the weights are truncated, tampered or a pickle.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise ModelFileError(f"{path} is not a folder with a saved vaelab model (config.json + model.safetensors)")
+    config = read_json(path / "config.json", "model config")
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise ModelFileError(f"{path / 'config.json'} is not a vaelab model config (its 'format' is not {FORMAT!r})")
+    if config.get("format_version", 0) > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path} was saved by vaelab {config.get('vaelab_version')} in format {config['format_version']}; "
+            f"this vaelab ({__version__}) reads up to format {FORMAT_VERSION}; upgrade vaelab"
+        )
+    try:
+        cls = ESTIMATORS.get(config["class_name"])
+    except (KeyError, ValueError) as exc:
+        raise ModelFileError(f"{path / 'config.json'}: {exc}") from None
+    weights = load_tensors(path / "model.safetensors")
+    try:
+        estimator = cls._from_saved(config, weights)
+    except ModelFileError:
+        raise
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise ModelFileError(f"{path / 'config.json'} does not describe a valid {config['class_name']} ({exc})") from None
+    estimator.module_.to(device)
+    history = path / "history.csv"
+    if history.is_file():
+        with history.open(newline="") as f:
+            estimator.history_ = [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(f)]
+    return estimator
+
+
+def _number(text: str) -> Any:
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value

@@ -1,0 +1,344 @@
+"""The autoencoder and the VAE as scikit-learn-style estimators.
+
+Both are one estimator class over one module class each; a VAE variant is a
+parameter (``beta``, ``prior``, ``likelihood``, ``network``), never a subclass.
+Training goes through the model-agnostic :class:`~vaelab.training.Trainer`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from vaelab.data.streaming import InMemorySource
+from vaelab.errors import InputError
+from vaelab.estimators.base import ESTIMATORS, EncoderDecoderEstimator, _like_input
+from vaelab.likelihoods import build_likelihood
+from vaelab.models.autoencoder import AutoencoderConfig, AutoencoderModel
+from vaelab.models.vae import VAEConfig, VAEModel
+from vaelab.nn import NetworkConfig
+from vaelab.training import Callback, ProgressBar, Trainer, TrainerConfig
+from vaelab.validation import check_int, check_is_fitted
+
+#: options of the trainer an estimator passes through ``trainer_options``
+TRAINER_OPTIONS = ("optimizer", "weight_decay", "grad_clip", "amp", "restore_best", "checkpoint_every_steps")
+
+
+def binarize(batch: Tensor, generator: torch.Generator) -> Tensor:
+    """Dynamic binarization: resample x ~ Bernoulli(grey level) for each batch."""
+    return torch.bernoulli(batch, generator=generator)
+
+
+class NeuralEstimator(EncoderDecoderEstimator):
+    """What the autoencoder and the VAE share: building, splitting, training."""
+
+    model_class: type[AutoencoderModel]
+
+    def _module_config(self) -> AutoencoderConfig:
+        raise NotImplementedError
+
+    def _validate_params(self, n: int) -> None:
+        check_int(self.latent_dim, "latent_dim", low=1)
+        check_int(self.epochs, "epochs", low=1)
+        check_int(self.batch_size, "batch_size", low=1)
+        if not 0.0 <= self.validation_fraction < 1.0:
+            raise InputError(f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}")
+        if self.binarize not in (False, True, "dynamic"):
+            raise InputError(f"binarize must be False or 'dynamic', got {self.binarize!r}")
+        unknown = set(self.trainer_options or {}) - set(TRAINER_OPTIONS)
+        if unknown:
+            raise InputError(f"unknown trainer_options {sorted(unknown)}; valid keys: {', '.join(TRAINER_OPTIONS)}")
+
+    def _split(self, X: Tensor) -> tuple[Tensor, Tensor | None]:
+        """A seeded random train/validation split."""
+        n = X.shape[0]
+        n_valid = int(round(n * self.validation_fraction))
+        if n_valid == 0 or n_valid == n:
+            return X, None
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(self.seed))
+        return X[order[n_valid:]], X[order[:n_valid]]
+
+    def _fit(
+        self,
+        X: Tensor,
+        *,
+        checkpoint_dir: str | Path | None = None,
+        resume: bool = False,
+        callbacks: Sequence[Callback] = (),
+        X_valid: Any = None,
+    ) -> None:
+        """Train a new module on ``X``.
+
+        Parameters
+        ----------
+        checkpoint_dir : path, optional
+            Write checkpoints there after every epoch (see ``trainer_options``
+            for step checkpoints); with ``resume=True`` continue from them.
+        callbacks : sequence of Callback
+            Extra trainer callbacks (schedules, logging).
+        X_valid : array-like, optional
+            Validation data; by default ``validation_fraction`` of ``X`` is held out.
+        """
+        self._validate_params(X.shape[0])
+        likelihood = build_likelihood(self.likelihood)
+        likelihood.check_data(X)
+        if self.binarize and likelihood.name != "bernoulli":
+            raise InputError(f"binarize='dynamic' needs likelihood='bernoulli', got likelihood={likelihood.name!r}")
+        module = self.model_class(self._module_config())
+        if X_valid is None:
+            X_train, X_val = self._split(X)
+        else:
+            X_train, X_val = X, self._check_valid(X_valid)
+        batch = min(self.batch_size, X_train.shape[0])  # fewer rows than a batch still train
+        train = InMemorySource(X_train, batch_size=batch, seed=self.seed)
+        valid = None if X_val is None else InMemorySource(X_val, batch_size=max(batch, 256), seed=self.seed)
+        trainer_config = TrainerConfig(
+            epochs=self.epochs,
+            learning_rate=self.learning_rate,
+            patience=self.patience if valid is not None else None,
+            seed=self.seed,
+            device=self.device,
+            **(self.trainer_options or {}),
+        )
+        all_callbacks = ([ProgressBar()] if self.verbose else []) + list(callbacks)
+        trainer = Trainer(trainer_config, all_callbacks, transform=binarize if self.binarize else None)
+        self.history_ = trainer.fit(module, train, valid, checkpoint_dir=checkpoint_dir, resume=resume)
+        module.eval()
+        self.module_ = module
+
+    def _check_valid(self, X_valid: Any) -> Tensor:
+        from vaelab.validation import as_tensor, check_example_shape
+
+        Xv = as_tensor(X_valid, name="X_valid")
+        check_example_shape(Xv, self.input_shape_, name="X_valid")
+        return Xv
+
+    def _network(self) -> NetworkConfig:
+        return NetworkConfig.build(self.network)
+
+    def _likelihood_config(self) -> dict[str, Any]:
+        return build_likelihood(self.likelihood).config()
+
+    def score_samples(self, X: Any) -> Any:
+        """log p(x | z = encoder(x)) per example in nats: a reconstruction score, not a bound on log p(x)."""
+        Xt = self._check_X(X)
+        module = self.module_
+        return _like_input(self._map(lambda x: module.likelihood.log_prob(x, module.decode(module.encode(x).mean)), Xt), X)
+
+
+_COMMON_DOC = """
+    latent_dim : int
+        Size of the latent code.
+    network : str, dict or NetworkConfig
+        ``"mlp"`` (default, hidden widths (512,)), ``"conv"`` (channels (32, 64)),
+        or e.g. ``{"kind": "mlp", "hidden_dims": [200, 200], "activation": "tanh"}``.
+    likelihood : str, dict or Likelihood
+        ``"bernoulli"``, ``"continuous_bernoulli"`` or ``"gaussian"``
+        (``{"name": "gaussian", "learn_scale": True}`` learns the noise scale).
+    binarize : False or "dynamic"
+        Resample binary data from the grey levels at every batch (Bernoulli only).
+    epochs, batch_size, learning_rate : training length, batch size and Adam's step size.
+    validation_fraction : float
+        Share of X held out (seeded) for validation and early stopping.
+    patience : int or None
+        Early stopping after this many epochs without validation improvement.
+    seed : int
+        Seeds the weights, the split, the data order and the noise.
+    device : str
+        ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``, ``"mps"``.
+    verbose : bool
+        Show a progress bar (a line per epoch when not on a terminal).
+    trainer_options : dict, optional
+        Further trainer settings: ``optimizer`` ("adam"/"adamw"), ``weight_decay``,
+        ``grad_clip``, ``amp``, ``restore_best``, ``checkpoint_every_steps``.
+"""
+
+
+@ESTIMATORS.register("Autoencoder")
+class Autoencoder(NeuralEstimator):
+    __doc__ = f"""A deterministic autoencoder, the non-linear baseline.
+
+    Trained to maximize log p(x | decoder(encoder(x))); with the default
+    Gaussian likelihood of unit scale that is the squared error.
+
+    Parameters
+    ----------{_COMMON_DOC}
+    Attributes
+    ----------
+    module_ : AutoencoderModel
+    history_ : list of dict
+        Per-epoch training (and validation) loss terms.
+    input_shape_ : tuple of int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from vaelab import Autoencoder
+    >>> X = np.random.default_rng(0).random((64, 10)).astype("float32")
+    >>> ae = Autoencoder(latent_dim=2, epochs=2, device="cpu").fit(X)
+    >>> ae.transform(X).shape
+    (64, 2)
+    """
+
+    model_class = AutoencoderModel
+
+    def __init__(
+        self,
+        *,
+        latent_dim: int = 16,
+        network: str | dict[str, Any] | NetworkConfig = "mlp",
+        likelihood: str | dict[str, Any] = "gaussian",
+        binarize: bool | str = False,
+        epochs: int = 30,
+        batch_size: int = 128,
+        learning_rate: float = 1e-3,
+        validation_fraction: float = 0.1,
+        patience: int | None = None,
+        seed: int = 0,
+        device: str = "auto",
+        verbose: bool = False,
+        trainer_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.latent_dim = latent_dim
+        self.network = network
+        self.likelihood = likelihood
+        self.binarize = binarize
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.seed = seed
+        self.device = device
+        self.verbose = verbose
+        self.trainer_options = trainer_options
+
+    def _module_config(self) -> AutoencoderConfig:
+        return AutoencoderConfig(
+            input_shape=self.input_shape_,
+            latent_dim=self.latent_dim,
+            network=self._network(),
+            likelihood=self._likelihood_config(),
+        )
+
+
+@ESTIMATORS.register("VAE")
+class VAE(NeuralEstimator):
+    __doc__ = f"""A variational autoencoder, trained on the (beta-weighted) ELBO.
+
+    Parameters
+    ----------{_COMMON_DOC}
+    prior : str or dict
+        The prior p(z); ``"standard_normal"``.
+    beta : float
+        Weight of the KL term (1.0: the ELBO; Higgins et al. 2017 for beta > 1).
+
+    Attributes
+    ----------
+    module_ : VAEModel
+    history_ : list of dict
+        Per-epoch training (and validation) loss terms.
+    input_shape_ : tuple of int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from vaelab import VAE
+    >>> X = np.random.default_rng(0).random((64, 10)).astype("float32")
+    >>> vae = VAE(latent_dim=2, epochs=2, device="cpu").fit(X)
+    >>> vae.sample(3, seed=0).shape
+    (3, 10)
+    """
+
+    model_class = VAEModel
+
+    def __init__(
+        self,
+        *,
+        latent_dim: int = 16,
+        network: str | dict[str, Any] | NetworkConfig = "mlp",
+        likelihood: str | dict[str, Any] = "bernoulli",
+        prior: str | dict[str, Any] = "standard_normal",
+        beta: float = 1.0,
+        binarize: bool | str = False,
+        epochs: int = 30,
+        batch_size: int = 128,
+        learning_rate: float = 1e-3,
+        validation_fraction: float = 0.1,
+        patience: int | None = None,
+        seed: int = 0,
+        device: str = "auto",
+        verbose: bool = False,
+        trainer_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.latent_dim = latent_dim
+        self.network = network
+        self.likelihood = likelihood
+        self.prior = prior
+        self.beta = beta
+        self.binarize = binarize
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.seed = seed
+        self.device = device
+        self.verbose = verbose
+        self.trainer_options = trainer_options
+
+    def _validate_params(self, n: int) -> None:
+        super()._validate_params(n)
+        if not self.beta >= 0:
+            raise InputError(f"beta must be >= 0, got {self.beta!r}")
+
+    def _module_config(self) -> VAEConfig:
+        prior = self.prior if isinstance(self.prior, dict) else {"name": self.prior}
+        return VAEConfig(
+            input_shape=self.input_shape_,
+            latent_dim=self.latent_dim,
+            network=self._network(),
+            likelihood=self._likelihood_config(),
+            prior=prior,
+            beta=float(self.beta),
+        )
+
+    def score_samples(self, X: Any, *, seed: int = 0) -> Any:
+        """ELBO of each example in nats (one posterior draw, seeded), shape (n,)."""
+        Xt = self._check_X(X)
+        generator = torch.Generator(device=self._device()).manual_seed(seed)
+        return _like_input(self._map(lambda x: self.module_.elbo(x, generator=generator), Xt), X)
+
+    def sample(self, n: int, *, seed: int | None = None, mean: bool = True) -> Any:
+        """Draw ``n`` examples from the prior through the decoder.
+
+        Parameters
+        ----------
+        n : int
+        seed : int, optional
+            Makes the draw reproducible.
+        mean : bool
+            Return E[x|z] (default); False draws x ~ p(x|z) as well.
+
+        Returns
+        -------
+        ndarray of shape (n, *input_shape)
+        """
+        check_is_fitted(self)
+        check_int(n, "n", low=1)
+        module, device = self.module_, self._device()
+        generator = torch.Generator(device=device)
+        if seed is None:
+            generator.seed()  # fresh, non-deterministic
+        else:
+            generator.manual_seed(seed)
+        with torch.no_grad():
+            module.eval()
+            z = module.prior.sample(n, generator=generator)
+            params = module.decode(z)
+            x = module.likelihood.mean(params) if mean else module.likelihood.sample(params, generator=generator)
+        return x.float().cpu().numpy()

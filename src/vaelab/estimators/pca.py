@@ -1,0 +1,76 @@
+"""PCA as a vaelab estimator: scikit-learn's ``PCA`` API on the family's module."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from vaelab.estimators.base import ESTIMATORS, EncoderDecoderEstimator
+from vaelab.models.pca import PCAConfig, PCAModel
+from vaelab.validation import check_int
+
+
+@ESTIMATORS.register("PCA")
+class PCA(EncoderDecoderEstimator):
+    """Principal component analysis, fitted in closed form in float64.
+
+    Matches ``sklearn.decomposition.PCA(n_components=latent_dim)``: the same
+    components (with the same deterministic signs), explained variances,
+    projections and probabilistic-PCA ``score``.
+
+    Parameters
+    ----------
+    latent_dim : int
+        Number of components, 1 <= latent_dim <= min(n_samples, n_features).
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (latent_dim, n_features)
+    explained_variance_ : ndarray of shape (latent_dim,)
+    explained_variance_ratio_ : ndarray of shape (latent_dim,)
+    mean_ : ndarray of shape (n_features,)
+    noise_variance_ : float
+    module_ : PCAModel
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from vaelab import PCA
+    >>> X = np.random.default_rng(0).normal(size=(100, 5))
+    >>> pca = PCA(latent_dim=2).fit(X)
+    >>> pca.transform(X).shape
+    (100, 2)
+    """
+
+    model_class = PCAModel
+
+    def __init__(self, *, latent_dim: int = 2) -> None:
+        self.latent_dim = latent_dim
+
+    def _fit(self, X: Tensor) -> None:
+        check_int(self.latent_dim, "latent_dim", low=1, high=min(X.shape[0], self.n_features_in_))
+        self.module_ = PCAModel(PCAConfig(input_shape=self.input_shape_, latent_dim=self.latent_dim)).fit(X)
+
+    def score_samples(self, X: Any) -> Any:
+        """Probabilistic-PCA log-likelihood of each example in nats, shape (n,)."""
+        Xt = self._check_X(X)
+        return self._like(self.module_.log_likelihood(Xt.to(torch.float64)), X)
+
+    @staticmethod
+    def _like(result: Tensor, like: Any) -> Any:
+        return result if isinstance(like, Tensor) else result.numpy()
+
+    def _buffer(self, name: str) -> np.ndarray:
+        from vaelab.validation import check_is_fitted
+
+        check_is_fitted(self)
+        return getattr(self.module_, name).cpu().numpy()
+
+    components_ = property(lambda self: self._buffer("components"), doc="Principal axes, (latent_dim, n_features).")
+    explained_variance_ = property(lambda self: self._buffer("explained_variance"))
+    explained_variance_ratio_ = property(lambda self: self._buffer("explained_variance_ratio"))
+    mean_ = property(lambda self: self._buffer("mean"))
+    noise_variance_ = property(lambda self: float(self._buffer("noise_variance")))

@@ -1,0 +1,20 @@
+"""The torch modules of the encoder-decoder family, for users who write their own loops."""
+
+from vaelab.models.autoencoder import AutoencoderConfig, AutoencoderModel
+from vaelab.models.base import MODELS, Model, ModelOutput, config_from_dict, config_to_dict
+from vaelab.models.pca import PCAConfig, PCAModel
+from vaelab.models.vae import VAEConfig, VAEModel
+
+__all__ = [
+    "MODELS",
+    "AutoencoderConfig",
+    "AutoencoderModel",
+    "Model",
+    "ModelOutput",
+    "PCAConfig",
+    "PCAModel",
+    "VAEConfig",
+    "VAEModel",
+    "config_from_dict",
+    "config_to_dict",
+]

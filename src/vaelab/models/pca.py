@@ -1,0 +1,126 @@
+"""Principal component analysis as a member of the encoder-decoder family.
+
+Closed form: the top eigenvectors of the sample covariance (or the right
+singular vectors of the centred data when there are fewer rows than columns),
+computed in float64, with the signs fixed as scikit-learn's ``svd_flip`` does
+(the largest-magnitude loading of each component is positive), so that
+results are deterministic and match ``sklearn.decomposition.PCA``.
+
+Its likelihood is the one of probabilistic PCA (Tipping & Bishop 1999):
+x ~ N(mu, W W^T + s2 I), with W = U_k diag(sqrt(lambda_k - s2)) and s2 the mean
+of the discarded eigenvalues; this puts the linear baseline on the same
+log-likelihood scale as the VAE.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from vaelab.distributions import PointMass
+from vaelab.errors import InputError
+from vaelab.models.base import MODELS, Model, ModelOutput
+
+
+@dataclass(frozen=True)
+class PCAConfig:
+    """Shape of a PCA model: ``input_shape`` of one example and ``latent_dim`` components."""
+
+    input_shape: tuple[int, ...]
+    latent_dim: int
+
+
+def _flip_signs(components: Tensor) -> Tensor:
+    """Make the largest-|.| entry of each row positive (scikit-learn's svd_flip, v-based)."""
+    idx = components.abs().argmax(dim=1)
+    signs = torch.sign(components[torch.arange(components.shape[0]), idx])
+    signs[signs == 0] = 1.0
+    return components * signs[:, None]
+
+
+@MODELS.register("PCAModel")
+class PCAModel(Model):
+    """Linear encoder z = U^T (x - mu) and decoder x = U z + mu, fitted in closed form.
+
+    All statistics are float64 buffers, so they are saved with the weights.
+    """
+
+    config_class = PCAConfig
+
+    def __init__(self, config: PCAConfig) -> None:
+        super().__init__(config)
+        d, k = math.prod(config.input_shape), config.latent_dim
+        f64 = torch.float64
+        self.register_buffer("mean", torch.zeros(d, dtype=f64))
+        self.register_buffer("components", torch.zeros(k, d, dtype=f64))  # (K, d), rows orthonormal
+        self.register_buffer("explained_variance", torch.zeros(k, dtype=f64))
+        self.register_buffer("explained_variance_ratio", torch.zeros(k, dtype=f64))
+        self.register_buffer("noise_variance", torch.zeros((), dtype=f64))
+
+    @torch.no_grad()
+    def fit(self, x: Tensor) -> "PCAModel":
+        """Fit in closed form to ``x`` of shape (n, *input_shape); returns self."""
+        X = x.reshape(x.shape[0], -1).to(torch.float64)
+        n, d = X.shape
+        k = self.config.latent_dim
+        if not 1 <= k <= min(n, d):
+            raise InputError(
+                f"PCA latent_dim must be between 1 and min(n_samples, n_features) = {min(n, d)}, got {k}"
+            )
+        mean = X.mean(0)
+        Xc = X - mean
+        if n >= d:  # covariance route: one d x d eigendecomposition, cheap when n >> d
+            evals, evecs = torch.linalg.eigh(Xc.T @ Xc / (n - 1))
+            evals, vectors = evals.flip(0).clamp_min(0.0), evecs.flip(1).T  # descending, rows = components
+        else:
+            _, s, vt = torch.linalg.svd(Xc, full_matrices=False)
+            evals, vectors = s**2 / (n - 1), vt
+        total = evals.sum()
+        self.mean.copy_(mean)
+        self.components.copy_(_flip_signs(vectors[:k]))
+        self.explained_variance.copy_(evals[:k])
+        self.explained_variance_ratio.copy_(evals[:k] / total if total > 0 else torch.zeros(k, dtype=X.dtype))
+        self.noise_variance.fill_(float(evals[k:].mean()) if k < min(n, d) else 0.0)
+        return self
+
+    def encode(self, x: Tensor) -> PointMass:
+        """(B, *input_shape) -> projections on the components (B, K)."""
+        centred = x.reshape(x.shape[0], -1).to(torch.float64) - self.mean
+        return PointMass((centred @ self.components.T).to(x.dtype))
+
+    def decode(self, z: Tensor) -> Tensor:
+        """(B, K) -> mu + U z, shape (B, *input_shape)."""
+        x = z.to(torch.float64) @ self.components + self.mean
+        return x.to(z.dtype).reshape(z.shape[0], *self.input_shape)
+
+    decode_mean = decode
+
+    def forward(self, x: Tensor, *, generator: torch.Generator | None = None) -> ModelOutput:
+        recon = self.reconstruct(x)
+        sq_error = ((x - recon) ** 2).reshape(x.shape[0], -1).sum(1).mean()
+        return ModelOutput(loss=sq_error, reconstruction=sq_error, params=recon)
+
+    def log_likelihood(self, x: Tensor) -> Tensor:
+        """Probabilistic-PCA log p(x) per example in nats, shape (B,).
+
+        With C = W W^T + s2 I, by the eigenvalues of C (lambda_j along the
+        components, s2 elsewhere):
+        log p = -0.5 * (d log 2pi + sum log lambda + (d-K) log s2 + r^T C^-1 r).
+        """
+        s2 = float(self.noise_variance)
+        if s2 <= 0.0:
+            raise InputError(
+                "the probabilistic-PCA likelihood needs latent_dim < rank of the data "
+                "(the noise variance is 0 when every component is kept); fit with a smaller latent_dim"
+            )
+        r = x.reshape(x.shape[0], -1).to(torch.float64) - self.mean  # (B, d)
+        d, k = r.shape[1], self.latent_dim
+        lam = self.explained_variance.clamp_min(s2)
+        proj = r @ self.components.T  # (B, K)
+        # C^-1 = (I - U diag(1 - s2/lam) U^T) / s2
+        quad = ((r**2).sum(1) - (proj**2 * (1.0 - s2 / lam)).sum(1)) / s2
+        logdet = torch.log(lam).sum() + (d - k) * math.log(s2)
+        return (-0.5 * (d * math.log(2.0 * math.pi) + logdet + quad)).to(x.dtype)

@@ -1,0 +1,18 @@
+"""The training loop, its callbacks and checkpoints."""
+
+from vaelab.training.callbacks import Callback, ProgressBar
+from vaelab.training.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
+from vaelab.training.trainer import OPTIMIZERS, Trainer, TrainerConfig, TrainingDiverged, TrainState
+
+__all__ = [
+    "OPTIMIZERS",
+    "Callback",
+    "ProgressBar",
+    "TrainState",
+    "Trainer",
+    "TrainerConfig",
+    "TrainingDiverged",
+    "has_checkpoint",
+    "load_checkpoint",
+    "save_checkpoint",
+]

@@ -1,0 +1,97 @@
+"""Callbacks: the trainer's extension points (schedules, logging, progress).
+
+The trainer fires ``on_fit_start``, ``on_epoch_start``, ``on_step_start``,
+``on_step_end``, ``on_epoch_end`` and ``on_fit_end``; a callback overrides the
+ones it needs. A KL schedule, for example, sets ``trainer.module.beta`` in
+``on_step_start``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vaelab.models.base import ModelOutput
+    from vaelab.training.trainer import Trainer
+
+logger = logging.getLogger(__name__)
+
+
+class Callback:
+    """Base class; every hook does nothing."""
+
+    def on_fit_start(self, trainer: "Trainer") -> None: ...
+
+    def on_epoch_start(self, trainer: "Trainer", epoch: int) -> None: ...
+
+    def on_step_start(self, trainer: "Trainer") -> None: ...
+
+    def on_step_end(self, trainer: "Trainer", output: "ModelOutput") -> None: ...
+
+    def on_epoch_end(self, trainer: "Trainer", row: dict[str, Any]) -> None: ...
+
+    def on_fit_end(self, trainer: "Trainer") -> None: ...
+
+
+def format_terms(terms: dict[str, float]) -> str:
+    return " ".join(f"{k}={v:.4g}" for k, v in terms.items())
+
+
+class ProgressBar(Callback):
+    """A live bar per epoch with the running loss terms and throughput.
+
+    On a terminal it draws a tqdm bar, refreshed every ``refresh_every`` steps
+    (the only place the trainer's running sums are synchronized); elsewhere, or
+    without tqdm, it writes one plain line per epoch.
+    """
+
+    def __init__(self, refresh_every: int = 20, stream: Any = None) -> None:
+        self.refresh_every = refresh_every
+        self.stream = stream if stream is not None else sys.stderr
+        self._bar: Any = None
+
+    def _use_bar(self) -> bool:
+        try:
+            import tqdm  # noqa: F401
+        except ImportError:
+            return False
+        return bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def on_epoch_start(self, trainer: "Trainer", epoch: int) -> None:
+        if self._use_bar():
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(
+                total=trainer.batches_per_epoch,
+                initial=trainer.state.batch,
+                desc=f"epoch {epoch + 1}/{trainer.config.epochs}",
+                unit="batch",
+                file=self.stream,
+                leave=False,
+                dynamic_ncols=True,
+            )
+
+    def on_step_end(self, trainer: "Trainer", output: "ModelOutput") -> None:
+        if self._bar is not None:
+            self._bar.update(1)
+            if trainer.state.batch % self.refresh_every == 0:
+                self._bar.set_postfix_str(format_terms(trainer.running_terms()), refresh=False)
+
+    def on_epoch_end(self, trainer: "Trainer", row: dict[str, Any]) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+        shown = {k: v for k, v in row.items() if k.startswith(("train_", "valid_")) and isinstance(v, float)}
+        rate = row.get("samples_per_s", 0.0)
+        print(
+            f"epoch {row['epoch']}/{trainer.config.epochs} {format_terms(shown)} ({rate:,.0f} samples/s)",
+            file=self.stream,
+            flush=True,
+        )
+
+    def on_fit_end(self, trainer: "Trainer") -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
