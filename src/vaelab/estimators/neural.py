@@ -88,7 +88,13 @@ class NeuralEstimator(EncoderDecoderEstimator):
         likelihood.check_data(X)
         if self.binarize and likelihood.name != "bernoulli":
             raise InputError(f"binarize='dynamic' needs likelihood='bernoulli', got likelihood={likelihood.name!r}")
-        module = self.model_class(self._module_config())
+        # the user's global RNG is left as it was; everything below is seeded by ``seed``
+        with torch.random.fork_rng(devices=range(torch.cuda.device_count())), torch.enable_grad():
+            torch.manual_seed(self.seed)
+            module = self.model_class(self._module_config())
+            self._train(module, X, X_valid, likelihood, checkpoint_dir, resume, callbacks)
+
+    def _train(self, module, X, X_valid, likelihood, checkpoint_dir, resume, callbacks) -> None:
         if X_valid is None:
             X_train, X_val = self._split(X)
         else:

@@ -1,0 +1,35 @@
+"""Shared fixtures: where the real data lives, and small deterministic arrays."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_data_dir() -> Path:
+    """$VAELAB_DATA, else ../shared/data beside the repository."""
+    return Path(os.environ.get("VAELAB_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    path = shared_data_dir()
+    if not (path / "mnist").is_dir():
+        pytest.skip(f"real data not found in {path}; set VAELAB_DATA to the shared data folder")
+    return path
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)
+
+
+@pytest.fixture
+def unit_images(rng: np.random.Generator) -> np.ndarray:
+    """40 random 8x8 'images' in [0, 1], float32."""
+    return rng.random((40, 8, 8), dtype=np.float32)

@@ -1,0 +1,167 @@
+"""One contract suite over every registered model (tiny configs).
+
+A new model registered in ``ESTIMATORS`` must add a tiny configuration to
+``TINY``; ``test_every_registered_model_has_a_tiny_config`` fails until it does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+import vaelab
+from vaelab.errors import InputError, NotFittedError
+from vaelab.estimators import ESTIMATORS
+
+NET = {"kind": "mlp", "hidden_dims": [16]}
+TINY: dict[str, dict[str, Any]] = {
+    "PCA": dict(latent_dim=3),
+    "Autoencoder": dict(latent_dim=3, network=NET, epochs=3, batch_size=16, device="cpu", seed=0),
+    "VAE": dict(latent_dim=3, network=NET, epochs=3, batch_size=16, device="cpu", seed=0),
+}
+NAMES = ESTIMATORS.names()
+
+
+def make(name: str, **overrides: Any):
+    return ESTIMATORS.get(name)(**{**TINY[name], **overrides})
+
+
+def test_every_registered_model_has_a_tiny_config():
+    assert sorted(TINY) == NAMES
+
+
+@pytest.fixture(scope="module")
+def X() -> np.ndarray:
+    """48 structured 6x6 'images' in (0, 1): a rank-3 pattern plus a little noise."""
+    rng = np.random.default_rng(1)
+    low_rank = rng.normal(size=(48, 3)) @ rng.normal(size=(3, 36))
+    return (1 / (1 + np.exp(-low_rank)) * 0.9 + 0.1 * rng.random((48, 36))).astype(np.float32).reshape(48, 6, 6)
+
+
+@pytest.fixture(scope="module")
+def fitted(X):
+    return {name: make(name).fit(X) for name in NAMES}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_shapes(name, X, fitted):
+    model = fitted[name]
+    Z = model.transform(X)
+    assert Z.shape == (48, 3) and Z.dtype == np.float32
+    assert model.inverse_transform(Z).shape == (48, 6, 6)
+    assert model.reconstruct(X).shape == (48, 6, 6)
+    assert model.score_samples(X).shape == (48,)
+    assert np.isfinite(model.score(X))
+    assert model.fit_transform(X).shape == (48, 3)
+    assert model.input_shape_ == (6, 6) and model.n_features_in_ == 36
+    assert isinstance(model.module_, torch.nn.Module)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_tensor_in_tensor_out(name, X, fitted):
+    out = fitted[name].transform(torch.from_numpy(X))
+    assert isinstance(out, torch.Tensor) and out.shape == (48, 3)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_save_load_round_trip_gives_identical_outputs(name, X, fitted, tmp_path):
+    model = fitted[name]
+    model.save(tmp_path / "m")
+    assert sorted(p.name for p in (tmp_path / "m").iterdir() if p.suffix != ".csv") == ["config.json", "model.safetensors"]
+    loaded = vaelab.load(tmp_path / "m")
+    assert type(loaded) is type(model)
+    assert loaded.get_params() == model.get_params()
+    np.testing.assert_array_equal(loaded.transform(X), model.transform(X))
+    np.testing.assert_array_equal(loaded.reconstruct(X), model.reconstruct(X))
+    assert loaded.score(X) == model.score(X)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_deterministic_under_a_seed(name, X):
+    a, b = make(name).fit(X), make(name).fit(X)
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_fitting_lowers_the_loss_on_a_fixed_batch(name, X):
+    model = make(name, **({} if name == "PCA" else {"epochs": 20, "learning_rate": 1e-2})).fit(X)
+    batch = torch.from_numpy(X[:16])
+    with torch.no_grad():
+        fitted_loss = float(model.module_(batch, generator=torch.Generator().manual_seed(0)).loss)
+        fresh = type(model.module_)(model.module_.config)  # untrained (PCA: all-zero components and mean)
+        fresh_loss = float(fresh(batch, generator=torch.Generator().manual_seed(0)).loss)
+    assert fitted_loss < fresh_loss
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n != "PCA"])
+def test_one_gradient_step_lowers_the_loss(name, X):
+    module = make(name).fit(X).module_.train()
+    batch = torch.from_numpy(X[:16])
+    loss = lambda: module(batch, generator=torch.Generator().manual_seed(0)).loss  # noqa: E731
+    before = loss()
+    opt = torch.optim.SGD(module.parameters(), lr=1e-3)
+    opt.zero_grad()
+    before.backward()
+    opt.step()
+    assert float(loss().detach()) < float(before.detach())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_fit_works_inside_no_grad_and_keeps_the_global_rng(name, X):
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    with torch.no_grad():
+        make(name).fit(X)
+    torch.testing.assert_close(torch.rand(3), expected)  # fitting neither needs grad mode nor consumes the user's RNG
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_fewer_rows_than_the_batch_size_still_train(name):
+    X = np.random.default_rng(0).random((5, 4), dtype=np.float32)
+    model = make(name, **({} if name == "PCA" else {"batch_size": 128, "validation_fraction": 0.0})).fit(X)
+    assert model.transform(X).shape == (5, 3)
+    if name != "PCA":
+        assert [row["step"] for row in model.history_] == [1, 2, 3]  # one (short) batch per epoch, none skipped
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_transform_before_fit_is_a_clear_error(name, X):
+    with pytest.raises(NotFittedError, match="not fitted yet; call fit"):
+        make(name).transform(X)
+
+
+BAD_INPUTS = [
+    (np.full((10, 4), np.nan, dtype=np.float32), "NaN"),
+    (np.array([[0.0, np.inf]] * 10, dtype=np.float32), "infinite"),
+    (np.zeros((0, 4), dtype=np.float32), "empty"),
+    (np.zeros(10, dtype=np.float32), r"shape \(n, d\)"),
+    (np.array([["a", "b"]] * 10), "must hold numbers"),
+    (np.zeros((10, 4), dtype=np.complex64), "must hold numbers"),
+]
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("bad,message", BAD_INPUTS, ids=["nan", "inf", "empty", "rank1", "strings", "complex"])
+def test_bad_input_to_fit(name, bad, message):
+    with pytest.raises(InputError, match=message):
+        make(name).fit(bad)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_wrong_shape_at_transform(name, X, fitted):
+    with pytest.raises(InputError, match=r"fitted on examples of shape \(6, 6\)"):
+        fitted[name].transform(X.reshape(48, 36))
+    with pytest.raises(InputError, match="Z has examples of shape"):
+        fitted[name].inverse_transform(np.zeros((2, 5), dtype=np.float32))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_uint8_images_are_scaled_to_unit_interval(name):
+    X8 = np.random.default_rng(0).integers(0, 256, size=(30, 4, 4), dtype=np.uint8)
+    a = make(name).fit(X8)
+    b = make(name).fit(X8.astype(np.float32) / 255.0)
+    np.testing.assert_allclose(a.transform(X8), b.transform(X8.astype(np.float32) / 255.0), rtol=1e-5, atol=1e-6)
