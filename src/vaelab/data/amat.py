@@ -24,9 +24,7 @@ BINARIZED_SPLITS = ("train", "valid", "test")
 N_PIXELS = 784
 
 #: Base URLs tried in order by ``download=True`` (the authors' distribution).
-BINARIZED_MIRRORS: tuple[str, ...] = (
-    "http://www.cs.toronto.edu/~larocheh/public/datasets/binarized_mnist/",
-)
+BINARIZED_MIRRORS: tuple[str, ...] = ("http://www.cs.toronto.edu/~larocheh/public/datasets/binarized_mnist/",)
 
 # sha256 of the uncompressed .amat files as distributed by the authors.
 BINARIZED_CHECKSUMS: dict[str, Checksum] = {
@@ -86,9 +84,7 @@ def _parse_amat_generic(data: bytes, path: str | os.PathLike[str], n_cols: int) 
     if flat.size != len(lines) * n_cols:
         counts = [len(line.split()) for line in lines]
         bad = next(i for i, c in enumerate(counts) if c != n_cols)
-        raise DataFileError(
-            f"{path}: line {bad + 1} has {counts[bad]} values, expected {n_cols}"
-        )
+        raise DataFileError(f"{path}: line {bad + 1} has {counts[bad]} values, expected {n_cols}")
     out = flat.reshape(len(lines), n_cols)
     if not np.all((out == 0) | (out == 1)):
         raise DataFileError(f"{path}: values must be 0 or 1, found {out[(out != 0) & (out != 1)][0]}")
@@ -146,6 +142,7 @@ def load_binarized_mnist(
     what = f"binarized MNIST {split}"
 
     if download and find_existing(folder, names) is None:
+
         def check(tmp: Path) -> None:
             data, was_gzip = read_bytes(tmp)
             verify_checksum(tmp, data, was_gzip, checksum, what=what)

@@ -10,6 +10,7 @@ import csv
 import os
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,9 +31,10 @@ def _existing_file(path: str | os.PathLike[str]) -> Path:
     return path
 
 
-def _np_load(path: Path, mmap_mode: str | None) -> np.ndarray | np.lib.npyio.NpzFile:
+def _np_load(path: Path, *, mmap: bool = False) -> Any:
+    """``np.load`` without pickle: an ndarray (a read-only memmap if ``mmap``) or an NpzFile."""
     try:
-        return np.load(path, allow_pickle=False, mmap_mode=mmap_mode)
+        return np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
     except ValueError as exc:
         if "allow_pickle" in str(exc):
             raise DataFileError(
@@ -42,6 +44,25 @@ def _np_load(path: Path, mmap_mode: str | None) -> np.ndarray | np.lib.npyio.Npz
         raise DataFileError(f"{path}: not a valid NumPy file ({exc})") from None
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise DataFileError(f"{path}: not a valid NumPy file ({exc})") from None
+
+
+def _pick_data_key(path: Path, keys: list[str], key: str | None) -> str:
+    """The archive member to use as data (see :func:`load_array`)."""
+    if key is not None:
+        if key not in keys:
+            raise InputError(f"key={key!r} is not in {path}; it holds {keys}")
+        return key
+    if len(keys) == 1:
+        return keys[0]
+    for candidate in DATA_KEYS:
+        if candidate in keys:
+            return candidate
+    others = [k for k in keys if k not in LABEL_KEYS]
+    if len(others) != 1:
+        raise InputError(
+            f"{path} holds several arrays {keys} and none is named {' / '.join(DATA_KEYS)}; pass key= to choose one"
+        )
+    return others[0]
 
 
 def load_array(
@@ -94,28 +115,14 @@ def load_array(
     if suffix == ".npy":
         if key is not None:
             raise InputError(f"key={key!r} only applies to .npz archives, got {path}")
-        return _np_load(path, "r" if mmap else None), None
+        x: np.ndarray = _np_load(path, mmap=mmap)
+        return x, None
     if suffix != ".npz":
         raise DataFileError(f"{path}: unknown array format {suffix!r}; expected .npy or .npz")
 
-    with _np_load(path, None) as archive:
+    with _np_load(path) as archive:
         keys = list(archive.files)
-        if key is not None:
-            if key not in keys:
-                raise InputError(f"key={key!r} is not in {path}; it holds {keys}")
-            data_key = key
-        elif len(keys) == 1:
-            data_key = keys[0]
-        else:
-            data_key = next((k for k in DATA_KEYS if k in keys), None)
-            if data_key is None:
-                others = [k for k in keys if k not in LABEL_KEYS]
-                if len(others) != 1:
-                    raise InputError(
-                        f"{path} holds several arrays {keys} and none is named "
-                        f"{' / '.join(DATA_KEYS)}; pass key= to choose one"
-                    )
-                data_key = others[0]
+        data_key = _pick_data_key(path, keys, key)
         label_key = next((k for k in LABEL_KEYS if k in keys and k != data_key), None)
         x = archive[data_key]
         y = archive[label_key] if label_key is not None else None
@@ -202,9 +209,7 @@ def load_csv(
         raise InputError(f"{path}: has a header row but no data rows")
     for i, row in enumerate(body):
         if len(row) != width:
-            raise InputError(
-                f"{path}: line {body_lines[i]} has {len(row)} cells, expected {width} like the first row"
-            )
+            raise InputError(f"{path}: line {body_lines[i]} has {len(row)} cells, expected {width} like the first row")
     try:
         table = np.array(body, dtype=np.float64)
     except ValueError:
@@ -240,4 +245,3 @@ def load_csv(
         table = np.delete(table, col, axis=1)
         del names[col]
     return table.astype(np.float32), y, names
-

@@ -57,7 +57,10 @@ def _digits(data_dir: Path, *, download: bool, verify: bool) -> Dataset:
     train, test = digits_split(len(x))
     return Dataset(
         name="digits",
-        x_train=x[train], y_train=y[train], x_test=x[test], y_test=y[test],
+        x_train=x[train],
+        y_train=y[train],
+        x_test=x[test],
+        y_test=y[test],
         binary=False,
         description=(
             f"scikit-learn digits: {len(train)} train / {len(test)} test 8x8 images in [0, 1] "
@@ -82,53 +85,69 @@ def _missing(what: str, data_dir: Path, subfolders: tuple[str, ...], files: str,
     )
 
 
-def _idx_dataset(name: str, variant: str, subfolders: tuple[str, ...], title: str,
-                 data_dir: Path, download: bool, verify: bool) -> Dataset:
-    folder = _find_folder(data_dir, subfolders,
-                          lambda f: has_mnist_files(f, "train") and has_mnist_files(f, "test"))
+def _idx_dataset(
+    name: str, variant: str, subfolders: tuple[str, ...], title: str, data_dir: Path, download: bool, verify: bool
+) -> Dataset:
+    folder = _find_folder(data_dir, subfolders, lambda f: has_mnist_files(f, "train") and has_mnist_files(f, "test"))
     if folder is None:
         if not download:
-            raise _missing(title, data_dir, subfolders,
-                           "train-/t10k-images-idx3-ubyte[.gz] and -labels-idx1-ubyte[.gz]", True)
+            raise _missing(
+                title, data_dir, subfolders, "train-/t10k-images-idx3-ubyte[.gz] and -labels-idx1-ubyte[.gz]", True
+            )
         folder = data_dir / subfolders[0]
     x_train, y_train = load_mnist(folder, "train", variant=variant, verify=verify, download=download)
     x_test, y_test = load_mnist(folder, "test", variant=variant, verify=verify, download=download)
     return Dataset(
-        name=name, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test, binary=False,
+        name=name,
+        x_train=x_train,
+        y_train=y_train,
+        x_test=x_test,
+        y_test=y_test,
+        binary=False,
         description=(
-            f"{title}: {len(x_train)} train / {len(x_test)} test 28x28 uint8 images (0-255), "
-            f"labels 0-9, from {folder}"
+            f"{title}: {len(x_train)} train / {len(x_test)} test 28x28 uint8 images (0-255), labels 0-9, from {folder}"
         ),
     )
 
 
 @register_dataset("mnist")
 def _mnist(data_dir: Path, *, download: bool, verify: bool) -> Dataset:
-    return _idx_dataset("mnist", "mnist", ("mnist", "MNIST"), "MNIST (LeCun et al.)",
-                        data_dir, download, verify)
+    return _idx_dataset("mnist", "mnist", ("mnist", "MNIST"), "MNIST (LeCun et al.)", data_dir, download, verify)
 
 
 @register_dataset("fashion-mnist")
 def _fashion_mnist(data_dir: Path, *, download: bool, verify: bool) -> Dataset:
-    return _idx_dataset("fashion-mnist", "fashion-mnist", ("fashion-mnist", "fashion_mnist", "FashionMNIST"),
-                        "Fashion-MNIST (Xiao et al. 2017)", data_dir, download, verify)
+    return _idx_dataset(
+        "fashion-mnist",
+        "fashion-mnist",
+        ("fashion-mnist", "fashion_mnist", "FashionMNIST"),
+        "Fashion-MNIST (Xiao et al. 2017)",
+        data_dir,
+        download,
+        verify,
+    )
 
 
 @register_dataset("binarized-mnist")
 def _binarized_mnist(data_dir: Path, *, download: bool, verify: bool) -> Dataset:
     subfolders = ("binarized_mnist", "binarized-mnist")
     splits = ("train", "valid", "test")
-    folder = _find_folder(data_dir, subfolders,
-                          lambda f: all(has_binarized_mnist_files(f, s) for s in splits))
+    folder = _find_folder(data_dir, subfolders, lambda f: all(has_binarized_mnist_files(f, s) for s in splits))
     if folder is None:
         if not download:
-            raise _missing("binarized MNIST", data_dir, subfolders,
-                           "binarized_mnist_{train,valid,test}.amat[.gz]", True)
+            raise _missing(
+                "binarized MNIST", data_dir, subfolders, "binarized_mnist_{train,valid,test}.amat[.gz]", True
+            )
         folder = data_dir / subfolders[0]
     x = {s: load_binarized_mnist(folder, s, verify=verify, download=download) for s in splits}
     return Dataset(
-        name="binarized-mnist", x_train=x["train"], y_train=None, x_test=x["test"], y_test=None,
-        x_valid=x["valid"], binary=True,
+        name="binarized-mnist",
+        x_train=x["train"],
+        y_train=None,
+        x_test=x["test"],
+        y_test=None,
+        x_valid=x["valid"],
+        binary=True,
         description=(
             f"statically binarized MNIST (Larochelle & Murray 2011): {len(x['train'])} train / "
             f"{len(x['valid'])} valid / {len(x['test'])} test rows of 784 values in {{0, 1}}, "

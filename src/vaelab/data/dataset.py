@@ -121,12 +121,7 @@ def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
 
 
 def _looks_like_path(spec: str) -> bool:
-    return (
-        os.sep in spec
-        or "/" in spec
-        or Path(spec).suffix.lower() in FILE_SUFFIXES
-        or Path(spec).exists()
-    )
+    return os.sep in spec or "/" in spec or Path(spec).suffix.lower() in FILE_SUFFIXES or Path(spec).exists()
 
 
 def load_dataset(
@@ -200,8 +195,14 @@ def load_dataset(
             f"unknown data set {spec_str!r}.{hint} Valid names: {', '.join(names)}; "
             "or give a path to a .npy/.npz/.csv file or an image folder."
         )
-    return _load_path(Path(spec_str).expanduser(), key=key, label_column=label_column,
-                      mmap=mmap, image_size=image_size, grayscale=grayscale)
+    return _load_path(
+        Path(spec_str).expanduser(),
+        key=key,
+        label_column=label_column,
+        mmap=mmap,
+        image_size=image_size,
+        grayscale=grayscale,
+    )
 
 
 def _load_path(
@@ -230,13 +231,12 @@ def _load_path(
         x, y, columns = load_csv(path, label_column=label_column)
         description = f"CSV table {path}: {x.shape[0]} rows, columns {columns}"
     else:
-        raise DataFileError(
-            f"{path}: unknown data format {suffix!r}; expected .npy, .npz, .csv or a folder of images"
-        )
+        raise DataFileError(f"{path}: unknown data format {suffix!r}; expected .npy, .npz, .csv or a folder of images")
     if x.ndim < 2 or x.shape[0] == 0:
         raise InputError(f"{path}: expected at least one example and shape (n, ...), got {x.shape}")
     # {0, 1} data gets a Bernoulli likelihood; uint8 is read as 0-255 intensities and a
     # memory-mapped array is not scanned (that would read it all).
     binary = x.dtype != np.uint8 and not mmap and bool(np.isin(x, (0, 1)).all())
-    return Dataset(name=path.stem, x_train=x, y_train=y, x_test=None, y_test=None,
-                   binary=binary, description=description)
+    return Dataset(
+        name=path.stem, x_train=x, y_train=y, x_test=None, y_test=None, binary=binary, description=description
+    )

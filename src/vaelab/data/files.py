@@ -74,8 +74,7 @@ def read_bytes(path: str | os.PathLike[str]) -> tuple[bytes, bool]:
         return gzip.decompress(raw), True
     except (EOFError, OSError, zlib.error) as exc:
         raise DataFileError(
-            f"{path}: corrupt or truncated gzip data ({exc}); "
-            "delete the file and fetch it again"
+            f"{path}: corrupt or truncated gzip data ({exc}); delete the file and fetch it again"
         ) from None
 
 

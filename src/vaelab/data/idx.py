@@ -56,9 +56,7 @@ def parse_idx(data: bytes, path: str | os.PathLike[str] = "<bytes>") -> np.ndarr
         match what the header announces (truncated or padded file).
     """
     if len(data) < 4:
-        raise DataFileError(
-            f"{path}: not an IDX file: {len(data)} bytes, shorter than the 4-byte header"
-        )
+        raise DataFileError(f"{path}: not an IDX file: {len(data)} bytes, shorter than the 4-byte header")
     zero, code, ndim = struct.unpack(">HBB", data[:4])
     if zero != 0 or code not in IDX_DTYPES:
         raise DataFileError(
@@ -69,8 +67,7 @@ def parse_idx(data: bytes, path: str | os.PathLike[str] = "<bytes>") -> np.ndarr
     header_size = 4 + 4 * ndim
     if len(data) < header_size:
         raise DataFileError(
-            f"{path}: truncated IDX header: expected {header_size} bytes for {ndim} "
-            f"dimensions, got {len(data)}"
+            f"{path}: truncated IDX header: expected {header_size} bytes for {ndim} dimensions, got {len(data)}"
         )
     shape = struct.unpack(f">{ndim}I", data[4:header_size])
     dtype = IDX_DTYPES[code]

@@ -27,16 +27,17 @@ def _import_pillow() -> Any:
     try:
         from PIL import Image
     except ImportError as exc:
-        raise ImportError(
-            "loading an image folder needs Pillow: pip install vaelab[images]"
-        ) from exc
+        raise ImportError("loading an image folder needs Pillow: pip install vaelab[images]") from exc
     return Image
 
 
+def _bilinear(pil_image: Any) -> Any:
+    """The bilinear filter constant across Pillow versions (``Resampling`` is Pillow >= 9.1)."""
+    return getattr(pil_image, "Resampling", pil_image).BILINEAR
+
+
 def _image_files(folder: Path) -> list[Path]:
-    return sorted(
-        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-    )
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def _parse_size(size: int | tuple[int, int] | None) -> tuple[int, int] | None:
@@ -91,7 +92,7 @@ def load_image_folder(
     if not folder.is_dir():
         raise DataFileError(f"{folder}: not a folder of images (it does not exist or is a file)")
     target = _parse_size(size)
-    Image = _import_pillow()
+    pil_image = _import_pillow()  # the PIL.Image module
 
     class_dirs = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
     files: list[Path] = []
@@ -108,14 +109,13 @@ def load_image_folder(
         files = _image_files(folder)
     if not files:
         raise DataFileError(
-            f"{folder}: no {'/'.join(IMAGE_SUFFIXES)} images found, neither directly "
-            "nor in class subfolders"
+            f"{folder}: no {'/'.join(IMAGE_SUFFIXES)} images found, neither directly nor in class subfolders"
         )
 
     images = []
     for f in files:
         try:
-            with Image.open(f) as img:
+            with pil_image.open(f) as img:
                 img.load()
                 images.append(img.copy())
         except (OSError, ValueError) as exc:  # PIL.UnidentifiedImageError is an OSError
@@ -125,10 +125,10 @@ def load_image_folder(
 
     arrays = []
     first_size = None
-    for f, img in zip(files, images):
+    for f, img in zip(files, images, strict=True):
         img = img.convert(mode)
         if target is not None:
-            img = img.resize((target[1], target[0]), Image.Resampling.BILINEAR)
+            img = img.resize((target[1], target[0]), _bilinear(pil_image))
         elif first_size is None:
             first_size = (img.height, img.width, files[0])
         elif (img.height, img.width) != first_size[:2]:

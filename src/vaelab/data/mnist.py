@@ -174,13 +174,11 @@ def load_mnist(
 
     if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
         raise DataFileError(
-            f"{image_path}: expected uint8 images of shape (n, 28, 28), "
-            f"got {images.dtype} of shape {images.shape}"
+            f"{image_path}: expected uint8 images of shape (n, 28, 28), got {images.dtype} of shape {images.shape}"
         )
     if labels.ndim != 1 or labels.shape[0] != images.shape[0]:
         raise DataFileError(
-            f"{label_path}: expected {images.shape[0]} labels to match {image_path}, "
-            f"got shape {labels.shape}"
+            f"{label_path}: expected {images.shape[0]} labels to match {image_path}, got shape {labels.shape}"
         )
     if labels.size and labels.max() > 9:
         raise DataFileError(f"{label_path}: labels must be 0-9, found {int(labels.max())}")

@@ -115,7 +115,7 @@ class InMemorySource(_BatchSource):
     """
 
     def __init__(self, data: torch.Tensor | np.ndarray, *, batch_size: int, seed: int) -> None:
-        tensor = torch.from_numpy(np.asarray(data)) if isinstance(data, np.ndarray) else data
+        tensor = torch.from_numpy(np.require(data, requirements=["C", "W"])) if isinstance(data, np.ndarray) else data
         if not isinstance(tensor, torch.Tensor) or tensor.ndim < 1 or tensor.shape[0] == 0:
             got = type(data).__name__ if not isinstance(data, torch.Tensor) else f"shape {tuple(data.shape)}"
             raise InputError(f"data must be a non-empty tensor or array of shape (n, ...), got {got}")
@@ -161,9 +161,8 @@ class _NpyShard:
         self.offset = int(header.offset)
         self.row_items = math.prod(self.shape[1:])
         del header
-        with open(path, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
-            self._mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else None
+        with open(path, "rb") as fh:  # never empty: a .npy file starts with its header
+            self._mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
 
     def __len__(self) -> int:
         return self.shape[0]
@@ -255,8 +254,11 @@ class MemmapSource(_BatchSource):
         self.block_size = _check_int("block_size", default_rows if block_size is None else block_size, 1)
         # (n_blocks, 3): shard index, first row, end row. Blocks never straddle shards.
         self._blocks = np.array(
-            [(i, a, min(a + self.block_size, len(s)))
-             for i, s in enumerate(self._shards) for a in range(0, len(s), self.block_size)],
+            [
+                (i, a, min(a + self.block_size, len(s)))
+                for i, s in enumerate(self._shards)
+                for a in range(0, len(s), self.block_size)
+            ],
             dtype=np.int64,
         )
 
