@@ -15,7 +15,7 @@ from torch import Tensor
 from vaelab.errors import InputError, NotFittedError
 
 
-def as_tensor(X: Any, *, name: str = "X", min_rank: int = 2, max_rank: int = 4) -> Tensor:
+def as_tensor(X: Any, *, name: str = "X", min_rank: int = 2, max_rank: int = 4, keep_float64: bool = False) -> Tensor:
     """Validate a batch of examples and return it as a float32 CPU tensor.
 
     Parameters
@@ -24,10 +24,12 @@ def as_tensor(X: Any, *, name: str = "X", min_rank: int = 2, max_rank: int = 4) 
         Numeric values. ``uint8`` data (images) is scaled to [0, 1].
     name : str
         The argument's name, for error messages.
+    keep_float64 : bool
+        Keep float64 input in float64 (closed-form fits that must match float64 references).
 
     Returns
     -------
-    Tensor of float32 with the same shape as ``X``.
+    Tensor of float32 (or float64) with the same shape as ``X``.
     """
     if isinstance(X, Tensor):
         t = X.detach().cpu()
@@ -53,7 +55,7 @@ def as_tensor(X: Any, *, name: str = "X", min_rank: int = 2, max_rank: int = 4) 
         raise InputError(f"{name} is empty (shape {tuple(t.shape)}); it needs at least one example and one feature")
     if t.dtype == torch.uint8:
         t = t.to(torch.float32) / 255.0  # 8-bit images -> [0, 1]
-    else:
+    elif not (keep_float64 and t.dtype == torch.float64):
         t = t.to(torch.float32)
     if not torch.isfinite(t).all():
         n_nan, n_inf = int(torch.isnan(t).sum()), int(torch.isinf(t).sum())

@@ -55,12 +55,13 @@ class EncoderDecoderEstimator(TransformerMixin, BaseEstimator):
     """Base class of vaelab's estimators. Subclasses implement ``_fit``."""
 
     model_class: ClassVar[type[Model]]
+    keep_float64: ClassVar[bool] = False  # closed-form models compute in float64 when given float64
 
     # ------------------------------------------------------------------ fit
 
     def fit(self, X: Any, y: Any = None, **fit_params: Any) -> "EncoderDecoderEstimator":
         """Fit the model to ``X`` of shape (n, d), (n, H, W) or (n, C, H, W); returns self."""
-        Xt = as_tensor(X)
+        Xt = as_tensor(X, keep_float64=self.keep_float64)
         self.input_shape_ = tuple(Xt.shape[1:])
         self.n_features_in_ = math.prod(self.input_shape_)
         self._fit(Xt, **fit_params)
@@ -76,20 +77,20 @@ class EncoderDecoderEstimator(TransformerMixin, BaseEstimator):
 
     @torch.no_grad()
     def _map(self, fn: Callable[[Tensor], Tensor], X: Tensor) -> Tensor:
-        """Apply ``fn`` in eval mode over ``X`` in batches on the model's device; CPU float32 result."""
+        """Apply ``fn`` in eval mode over ``X`` in batches on the model's device; a CPU result of X's dtype."""
         module = self.module_
         was_training = module.training
         module.eval()
         device = self._device()
         try:
-            parts = [fn(X[i : i + INFERENCE_BATCH].to(device)).float().cpu() for i in range(0, X.shape[0], INFERENCE_BATCH)]
+            parts = [fn(X[i : i + INFERENCE_BATCH].to(device)).to(X.dtype).cpu() for i in range(0, X.shape[0], INFERENCE_BATCH)]
         finally:
             module.train(was_training)
         return torch.cat(parts)
 
     def _check_X(self, X: Any, name: str = "X") -> Tensor:
         check_is_fitted(self)
-        Xt = as_tensor(X, name=name)
+        Xt = as_tensor(X, name=name, keep_float64=self.keep_float64)
         check_example_shape(Xt, self.input_shape_, name=name)
         return Xt
 
@@ -119,7 +120,7 @@ class EncoderDecoderEstimator(TransformerMixin, BaseEstimator):
         ndarray (or Tensor) of shape (n, *input_shape)
         """
         check_is_fitted(self)
-        Zt = as_tensor(Z, name="Z", max_rank=2)
+        Zt = as_tensor(Z, name="Z", max_rank=2, keep_float64=self.keep_float64)
         check_example_shape(Zt, (self.module_.latent_dim,), name="Z")
         return _like_input(self._map(self.module_.decode_mean, Zt), Z)
 

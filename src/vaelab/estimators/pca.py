@@ -46,6 +46,7 @@ class PCA(EncoderDecoderEstimator):
     """
 
     model_class = PCAModel
+    keep_float64 = True
 
     def __init__(self, *, latent_dim: int = 2) -> None:
         self.latent_dim = latent_dim
