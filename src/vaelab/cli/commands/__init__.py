@@ -1,0 +1,1 @@
+"""One module per group of subcommands; :mod:`vaelab.cli.app` registers them."""

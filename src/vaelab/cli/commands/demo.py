@@ -1,0 +1,132 @@
+"""``vaelab demo``: PCA, an autoencoder and a VAE on the bundled digits, compared in one report.
+
+Writes ``<out>/pca``, ``<out>/autoencoder`` and ``<out>/vae`` (ordinary run
+directories, each with its own report) and ``<out>/comparison/report.html``.
+The demo may replace its own earlier output (a folder holding its marker
+file) without ``--force``; any other existing folder is left alone.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vaelab.cli.callbacks import EpochProgress
+from vaelab.cli.commands.report import compare_runs, history_of, recorded_test_metrics
+from vaelab.cli.commands.train import fit_run, start_run, torch_threads
+from vaelab.cli.config import RunConfig
+from vaelab.cli.console import Console, format_table
+from vaelab.cli.data import pick_split
+from vaelab.cli.options import Debug, Quiet
+from vaelab.demo import DEMO_EPOCHS, DEMO_LATENT_DIM, demo_options
+from vaelab.serialization import atomic_write_text
+
+DEFAULT_OUT = Path("runs/demo")
+MARKER = "vaelab-demo.txt"
+LIKELIHOOD_KEYS = ("elbo", "ppca_log_likelihood", "reconstruction_log_likelihood")
+
+EPILOG = """**Examples**
+
+```
+vaelab demo
+vaelab demo --out /tmp/demo --epochs 20
+```
+"""
+
+
+def prepare_out(out: Path, *, force: bool) -> None:
+    """Empty ``out`` if it holds an earlier demo (``--force`` is not needed for that); refuse anything else."""
+    if out.is_dir() and any(out.iterdir()):
+        if not (out / MARKER).is_file():
+            raise FileExistsError(f"{out} exists and does not hold an earlier demo; choose another --out")
+        if not force and out != DEFAULT_OUT:
+            raise FileExistsError(f"{out} holds an earlier demo; pass --force to replace it")
+        shutil.rmtree(out)
+    elif out.exists() and not out.is_dir():
+        raise FileExistsError(f"{out} exists and is a file; choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / MARKER, "Written by `vaelab demo`; the demo replaces this folder when run again.\n")
+
+
+def run_demo(out: Path, *, epochs: int, latent_dim: int, force: bool, console: Console) -> Path:
+    """Train the three demo runs, report each, compare them; returns the comparison report."""
+    from vaelab.report import build_run_report
+
+    prepare_out(out, force=force)
+    started = time.perf_counter()
+    rows, paths = [], []
+    for name, options in demo_options(latent_dim=latent_dim, epochs=epochs).items():
+        run, config, dataset = start_run(RunConfig.from_dict(options, source="demo"), out / name, force=False)
+        progress = None if console.quiet else EpochProgress(f"{name:>11}", console.stderr)
+        fit_run(run, config, dataset, resume=False, console=Console(quiet=True), progress=progress)
+        estimator = run.load_model(config)
+        x, y = pick_split(dataset, "test")
+        metrics = recorded_test_metrics(run, estimator, x, config.seed)
+        build_run_report(
+            estimator,
+            x,
+            y,
+            out_dir=run.report_dir,
+            title=f"vaelab demo: {name}",
+            description=dataset.description,
+            history=history_of(estimator),
+            metrics=metrics,
+            config_text=run.config_file.read_text(encoding="utf-8"),
+        )
+        seconds = run.metrics().get("training", {}).get("seconds")
+        figure = next(((k, metrics[k]) for k in LIKELIHOOD_KEYS if k in metrics), ("", None))
+        rows.append([name, metrics.get("mse"), metrics.get("explained_variance"), figure[1], figure[0], seconds])
+        paths.append(run.root)
+        console.note(f"{name:>11}: trained and reported in {out / name}")
+    report = compare_runs(paths, out / "comparison", force=False, seed=0, console=Console(quiet=True))
+    console.result(
+        f"\nPCA vs autoencoder vs VAE on the bundled digits (latent_dim={latent_dim}, test split of {len(x)} images)\n"
+    )
+    header = ["model", "test mse", "explained var.", "score (nats)", "what the score is", "fit (s)"]
+    console.result(format_table(header, rows))
+    console.result(f"\ncomparison report: {report}")
+    console.result(
+        f"run reports:       {out}/<model>/report/report.html   (total {time.perf_counter() - started:.0f} s)"
+    )
+    console.note(f"open {report.resolve().as_uri()} in a browser")
+    console.note(
+        "next: train on your own data with `vaelab train --help`, e.g. "
+        "vaelab train mnist --data-dir ../shared/data --binarize dynamic --epochs 30 --out runs/mnist-vae"
+    )
+    return report
+
+
+def demo_command(
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help=("Output folder; an earlier demo there is replaced (without --force for the default folder)."),
+        ),
+    ] = DEFAULT_OUT,
+    epochs: Annotated[
+        int, typer.Option("--epochs", min=1, help="Epochs of the autoencoder and the VAE.")
+    ] = DEMO_EPOCHS,
+    latent_dim: Annotated[
+        int, typer.Option("--latent-dim", min=1, help="Latent size of all three models.")
+    ] = DEMO_LATENT_DIM,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an earlier demo in a folder other than the default.")
+    ] = False,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Fit PCA, an autoencoder and a VAE on the bundled 8x8 digits and compare them.
+
+    No download: the digits ship with scikit-learn. Takes a few minutes on
+    two CPU cores. Prints the comparison table and where the reports are.
+    """
+    console = Console(quiet=quiet)
+    with console.logging(), torch_threads(1):  # small models: the reports' inference is fastest on one thread too
+        console.note(f"vaelab demo: PCA, an autoencoder and a VAE on the digits -> {out}")
+        run_demo(out, epochs=epochs, latent_dim=latent_dim, force=force, console=console)

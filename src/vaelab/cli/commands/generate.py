@@ -1,0 +1,258 @@
+"""``vaelab sample``, ``reconstruct``, ``interpolate`` and ``traverse``: decoded examples to files.
+
+Each writes an image grid (.png) for image data, or the decoded array (.npy /
+.csv) for any data; the default file is ``<run>/figures/<command>.png`` (or
+``.npy`` for data that are not images). Existing files need ``--force``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import numpy as np
+import typer
+
+from vaelab.cli.config import RunConfig
+from vaelab.cli.console import Console
+from vaelab.cli.data import load_run_data, pick_split, read_example
+from vaelab.cli.errors import UsageError
+from vaelab.cli.options import Debug, Force, OutFile, Quiet, RunArg, Seed, Split
+from vaelab.cli.outputs import default_name, write_examples
+from vaelab.cli.run_dir import RunDir
+from vaelab.data import load_dataset
+from vaelab.errors import InputError
+from vaelab.report import latent
+from vaelab.report.images import ImageLayout, arrange, image_grid, image_rows, tile
+from vaelab.report.run_report import unit_float
+
+
+@dataclass(frozen=True)
+class LoadedRun:
+    """A run directory with its config, fitted model and how its examples are drawn."""
+
+    run: RunDir
+    config: RunConfig
+    estimator: Any
+    layout: ImageLayout | None
+
+    @classmethod
+    def open(cls, path: Path) -> LoadedRun:
+        run = RunDir.open(path)
+        config = run.config()
+        estimator = run.load_model(config)
+        return cls(run, config, estimator, ImageLayout.detect(tuple(estimator.input_shape_)))
+
+    def examples(self, split: str, input_path: Path | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """Examples (float, as the model reads them) and labels of a split of the run's data, or of a file."""
+        if input_path is not None:
+            dataset = load_dataset(input_path)
+            x, y = dataset.x_train, dataset.y_train
+        else:
+            x, y = pick_split(load_run_data(self.config), split)
+        if tuple(x.shape[1:]) != tuple(self.estimator.input_shape_):
+            raise InputError(
+                f"{input_path or split} holds examples of shape {tuple(x.shape[1:])}, but {self.run.root} was trained "
+                f"on examples of shape {tuple(self.estimator.input_shape_)}"
+            )
+        return unit_float(x), y
+
+    def output(self, out: Path | None, stem: str, force: bool) -> Path:
+        return self.run.output_path(out, default_name(stem, self.layout), force=force)
+
+
+def parse_ints(text: str | None, what: str) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        return [int(p) for p in text.replace(" ", "").split(",") if p]
+    except ValueError:
+        raise UsageError(f"{what} must be comma-separated integers such as 0,1,2, got {text!r}") from None
+
+
+SAMPLE_EPILOG = """**Examples**
+
+```
+vaelab sample runs/mnist-vae -n 64 --seed 0 --out samples.png
+vaelab sample runs/mnist-vae -n 1000 --out samples.npy
+```
+"""
+
+
+def sample_command(
+    run: RunArg,
+    n: Annotated[int, typer.Option("-n", "--n", min=1, help="How many samples.")] = 64,
+    seed: Seed = 0,
+    cols: Annotated[
+        Optional[int], typer.Option("--cols", min=1, help="Columns of the image grid [default: about square].")
+    ] = None,
+    draw: Annotated[bool, typer.Option("--draw", help="Draw x ~ p(x|z) instead of the decoded mean E[x|z].")] = False,
+    out: OutFile = None,
+    force: Force = False,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Draw new examples from a VAE's prior: z ~ p(z), decoded."""
+    console = Console(quiet=quiet)
+    with console.logging():
+        loaded = LoadedRun.open(run)
+        if not latent.has_prior(loaded.estimator):
+            raise InputError(
+                f"vaelab sample needs a model with a prior p(z) (a VAE); {loaded.run.root} holds a "
+                f"{type(loaded.estimator).__name__}. Try `vaelab reconstruct` or `vaelab interpolate` instead"
+            )
+        path = loaded.output(out, "samples", force)
+        x = np.asarray(loaded.estimator.sample(n, seed=seed, mean=not draw))
+        write_examples(path, x, loaded.layout, lambda: image_grid(x, loaded.layout, cols=cols))
+        console.result(str(path))
+
+
+def reconstruct_command(
+    run: RunArg,
+    n: Annotated[int, typer.Option("-n", "--n", min=1, help="How many examples (the first n of the split).")] = 16,
+    split: Split = "test",
+    input_path: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--input", help=("Reconstruct the examples of this .npy/.npz/.csv file or image folder instead of a split.")
+        ),
+    ] = None,
+    cols: Annotated[int, typer.Option("--cols", min=1, help="Examples per row pair in the image grid.")] = 16,
+    out: OutFile = None,
+    force: Force = False,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Encode and decode examples; the PNG shows each original above its reconstruction.
+
+    .npy / .csv output holds the reconstructions only.
+    """
+    console = Console(quiet=quiet)
+    with console.logging():
+        loaded = LoadedRun.open(run)
+        path = loaded.output(out, "reconstructions", force)
+        x, _ = loaded.examples(split, input_path)
+        x = x[:n]
+        recon = np.asarray(loaded.estimator.reconstruct(x))
+
+        def canvas() -> np.ndarray:
+            layout = loaded.layout
+            originals, recons = arrange(layout.pictures(x), cols), arrange(layout.pictures(recon), cols)
+            interleaved = np.stack([originals, recons], axis=1).reshape(
+                -1, *originals.shape[1:]
+            )  # orig row, recon row, ...
+            return tile(interleaved, layout)
+
+        write_examples(path, recon, loaded.layout, canvas)
+        console.result(str(path))
+
+
+INTERPOLATE_EPILOG = """**Examples**
+
+```
+vaelab interpolate runs/mnist-vae --from 3 --to 7 --steps 10
+vaelab interpolate runs/mnist-vae --from a.png --to b.png --out a-to-b.png
+```
+
+--from and --to take an index into the split (default: test) or a .npy / image file.
+"""
+
+
+def interpolate_command(
+    run: RunArg,
+    start: Annotated[str, typer.Option("--from", help="Start: an example index, or a .npy / image file.")] = "0",
+    end: Annotated[str, typer.Option("--to", help="End: an example index, or a .npy / image file.")] = "1",
+    steps: Annotated[int, typer.Option("--steps", min=2, help="Decoded points on the line, ends included.")] = 10,
+    split: Split = "test",
+    out: OutFile = None,
+    force: Force = False,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Decode the straight line in latent space between two examples.
+
+    The PNG shows the start example, the decoded steps and the end example.
+    """
+    console = Console(quiet=quiet)
+    with console.logging():
+        loaded = LoadedRun.open(run)
+        path = loaded.output(out, f"interpolate-{Path(start).stem}-{Path(end).stem}", force)
+        shape = tuple(loaded.estimator.input_shape_)
+        needs_data = start.strip().lstrip("-").isdigit() or end.strip().lstrip("-").isdigit()
+        pool = loaded.examples(split)[0] if needs_data else np.empty((0, *shape), dtype=np.float32)
+        a, b = read_example(start, pool, shape), read_example(end, pool, shape)
+        decoded = latent.interpolate(loaded.estimator, a, b, steps)
+        write_examples(
+            path,
+            decoded,
+            loaded.layout,
+            lambda: image_rows([np.concatenate([a[None], decoded, b[None]])], loaded.layout),
+        )
+        console.result(str(path))
+
+
+TRAVERSE_EPILOG = """**Examples**
+
+```
+vaelab traverse runs/mnist-vae
+vaelab traverse runs/mnist-vae --dims 0,1,2 --steps 11 --span 2.5 --index 7
+```
+"""
+
+
+def traverse_command(
+    run: RunArg,
+    dims: Annotated[
+        Optional[str],
+        typer.Option(
+            "--dims", help=("Comma-separated latent dimensions [default: the 10 along which the codes vary most].")
+        ),
+    ] = None,
+    steps: Annotated[int, typer.Option("--steps", min=2, help="Values per dimension.")] = 9,
+    span: Annotated[
+        float,
+        typer.Option(
+            "--span",
+            min=0.0,
+            help=("Range: +- this many standard deviations (of the prior for a VAE, of the codes otherwise)."),
+        ),
+    ] = latent.TRAVERSAL_SPAN,
+    index: Annotated[
+        Optional[str],
+        typer.Option(
+            "--index",
+            help=("Traverse around this example's code (an index or a .npy / image file) [default: the centre]."),
+        ),
+    ] = None,
+    split: Split = "test",
+    out: OutFile = None,
+    force: Force = False,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Vary one latent dimension at a time and decode: one row per dimension."""
+    console = Console(quiet=quiet)
+    with console.logging():
+        loaded = LoadedRun.open(run)
+        path = loaded.output(out, "traversals", force)
+        est = loaded.estimator
+        x, _ = loaded.examples(split)
+        z = latent.codes(est, x)
+        centre, scale = latent.spread(est, z)
+        chosen = parse_ints(dims, "--dims") or latent.dims_by_spread(z, 10)
+        bad = [d for d in chosen if not 0 <= d < z.shape[1]]
+        if bad:
+            raise UsageError(f"--dims {bad} out of range: the latent space has dimensions 0-{z.shape[1] - 1}")
+        base = (
+            centre.copy()
+            if index is None
+            else latent.codes(est, read_example(index, x, tuple(est.input_shape_))[None])[0]
+        )
+        grid = latent.traverse(
+            est, base, chosen, steps, centre=base if index is not None else centre, scale=scale, span=span
+        )
+        flat = grid.reshape(-1, *grid.shape[2:]) if path.suffix.lower() == ".csv" else grid  # CSV: a row per example
+        write_examples(path, flat, loaded.layout, lambda: image_rows(list(grid), loaded.layout))
+        console.note(f"rows: latent dimensions {', '.join(map(str, chosen))}")
+        console.result(str(path))

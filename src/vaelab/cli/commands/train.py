@@ -1,0 +1,425 @@
+"""``vaelab train`` and ``vaelab resume``: fit a model into a run directory, or continue one.
+
+``train`` resolves its options (defaults < ``--config`` < command line), loads
+the data, and only then creates the run directory: bad options or missing data
+leave nothing behind. ``config.toml`` is written before training starts and a
+checkpoint after every epoch, so an interrupted run can always be resumed, and
+a resumed run ends with exactly the weights of an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from vaelab.cli.callbacks import EpochLogger, HistoryWriter, TensorBoardLogger, check_tensorboard
+from vaelab.cli.commands.evaluate import compute_metrics, metrics_table
+from vaelab.cli.config import RunConfig
+from vaelab.cli.console import Console
+from vaelab.cli.data import load_run_data
+from vaelab.cli.errors import ConfigError
+from vaelab.cli.options import Debug, Force, Quiet, RunArg
+from vaelab.cli.run_dir import RunDir
+from vaelab.errors import InputError, ModelFileError
+
+logger = logging.getLogger(__name__)
+
+DEFAULTS = {f.name: f.default for f in dataclasses.fields(RunConfig)}
+DATA, MODEL, TRAINING, OUTPUT = "Data", "Model", "Training", "Output"
+
+TRAIN_EPILOG = """**Examples**
+
+```
+vaelab train --data digits --model vae --latent-dim 2 --epochs 20 --out runs/digits-vae
+vaelab train digits --model autoencoder
+vaelab train mnist --data-dir ../shared/data --binarize dynamic --epochs 30 --out runs/mnist-vae
+vaelab train --model pca --data mnist --data-dir ../shared/data --latent-dim 16 --out runs/mnist-pca
+vaelab train --data my_table.csv --label-column label --model autoencoder --latent-dim 4
+vaelab train --config run.toml --epochs 5 --out runs/short
+```
+
+A --config file is TOML with the same names as the options (latent_dim = 16, hidden_dims = [512, 256], ...);
+options on the command line override it. Each run directory holds config.toml, which is such a file.
+For MNIST's grey levels with a VAE, --binarize dynamic makes the Bernoulli likelihood exact.
+"""
+
+RESUME_EPILOG = """**Examples**
+
+```
+vaelab resume runs/mnist-vae
+```
+"""
+
+
+def _opt(*names: str, help: str, panel: str, default_note: bool = True, **kwargs: Any) -> Any:
+    """An option whose default (from RunConfig) is shown in its help; its value is None when not given."""
+    key = names[0].lstrip("-").split("/")[0].replace("-", "_")
+    default = DEFAULTS.get(key)
+    if default_note and key in DEFAULTS and default not in ("", ()):
+        help = f"{help} [default: {str(default).lower() if isinstance(default, bool) else default}]"
+    return typer.Option(*names, help=help, rich_help_panel=panel, show_default=False, **kwargs)
+
+
+def parse_dims(text: str | None) -> tuple[int, ...] | None:
+    """``"512,256"`` -> (512, 256)."""
+    if text is None:
+        return None
+    try:
+        return tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+    except ValueError:
+        raise ConfigError(f"--hidden-dims must be comma-separated integers such as 512,256, got {text!r}") from None
+
+
+def default_out(config: RunConfig) -> Path:
+    """``runs/<data name>-<model>``."""
+    return Path("runs") / f"{Path(config.data).stem}-{config.model}"
+
+
+def fit_run(
+    run: RunDir,
+    config: RunConfig,
+    dataset: Any,
+    *,
+    resume: bool,
+    console: Console,
+    callbacks: Sequence[Any] = (),
+    progress: Any = None,
+) -> dict[str, Any]:
+    """Fit the run's model, save it, its history and its test metrics; returns the metrics.
+
+    ``progress`` is the callback that shows training progress (default: a
+    bar per epoch, or a line per epoch off a terminal; none when quiet).
+    """
+    from vaelab.estimators import NeuralEstimator
+    from vaelab.training import ProgressBar, has_checkpoint
+
+    estimator = config.build_estimator()
+    with run.logging_to_file(), torch_threads(config.threads):
+        logger.info("%s %s in %s", "resume" if resume else "train", config.estimator_name, run.root.resolve())
+        logger.info("data: %s", dataset.description)
+        fit_kwargs: dict[str, Any] = {}
+        if isinstance(estimator, NeuralEstimator):
+            cbs: list[Any] = [HistoryWriter(run), EpochLogger()]
+            if progress is None and not console.quiet:
+                progress = ProgressBar(stream=console.stderr)
+            cbs += [] if progress is None else [progress]
+            cbs += [TensorBoardLogger(run.tensorboard)] if config.tensorboard else []
+            continuing = resume and has_checkpoint(run.checkpoints)
+            if resume and not continuing:
+                console.note("no checkpoint was written yet: training starts from the beginning")
+            fit_kwargs = {"checkpoint_dir": run.checkpoints, "resume": continuing, "callbacks": [*cbs, *callbacks]}
+            if dataset.x_valid is not None:
+                fit_kwargs["X_valid"] = dataset.x_valid
+        console.note(
+            f"training {config.estimator_name} on {len(dataset.x_train)} examples of {config.data} -> {run.root}"
+        )
+        started = time.perf_counter()
+        try:
+            estimator.fit(dataset.x_train, **fit_kwargs)
+        except KeyboardInterrupt:
+            logger.info("interrupted; the last checkpoint is kept")
+            console.note(f"interrupted: continue the run with `vaelab resume {run.root}`")
+            raise
+        except RuntimeError as exc:
+            if resume and "state_dict" in str(exc):
+                raise ModelFileError(
+                    f"the checkpoints in {run.checkpoints} do not fit the model that {run.config_file} describes; "
+                    "the run directory mixes files of different runs"
+                ) from None
+            raise
+        history = list(getattr(estimator, "history_", None) or [])
+        seconds = sum(float(r.get("seconds", 0.0)) for r in history) if history else time.perf_counter() - started
+        estimator.save(run.model_dir)
+        run.write_history(history)
+        run.update_metrics(
+            "training", {"seconds": seconds, "epochs": len(history), "steps": history[-1]["step"] if history else 0}
+        )
+        metrics: dict[str, Any] = {}
+        if dataset.x_test is not None:
+            metrics = compute_metrics(estimator, dataset.x_test, seed=config.seed)
+            run.update_metrics("test", metrics)
+            logger.info("test metrics: %s", {k: v for k, v in metrics.items() if isinstance(v, (int, float))})
+        logger.info("saved the model to %s", run.model_dir)
+    return metrics
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Use ``n`` torch CPU threads in the block (0: leave the setting alone)."""
+    import torch
+
+    previous = torch.get_num_threads()
+    if n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def finish(run: RunDir, config: RunConfig, metrics: dict[str, Any], console: Console) -> None:
+    console.result(f"run directory: {run.root}")
+    if metrics:
+        console.result(metrics_table(metrics))
+    console.note(f"next: vaelab report {run.root}    (an HTML report with figures)")
+    if config.model == "vae":
+        console.note(f"      vaelab sample {run.root} -n 64 --seed 0")
+
+
+def start_run(
+    config: RunConfig, out: Path | None, *, force: bool, download: bool = False
+) -> tuple[RunDir, RunConfig, Any]:
+    """Check everything, then create the run directory with its resolved ``config.toml``.
+
+    Returns the run, the resolved config and the loaded data set.
+    """
+    run = RunDir.check_new(out if out is not None else default_out(config), force=force)
+    if config.tensorboard:
+        check_tensorboard()
+    dataset = load_run_data(config, download=download)
+    config = config.resolved(dataset)
+    config.build_estimator()  # fails on inconsistent options before the folder exists
+    run.create(config)
+    return run, config, dataset
+
+
+def discard_if_unstarted(run: RunDir) -> None:
+    """Remove a new run that failed before its first checkpoint: it holds nothing worth resuming."""
+    from vaelab.training import has_checkpoint
+
+    if not run.complete and not has_checkpoint(run.checkpoints):
+        shutil.rmtree(run.root, ignore_errors=True)
+
+
+def train_run(
+    config: RunConfig,
+    out: Path | None,
+    *,
+    force: bool,
+    console: Console,
+    callbacks: Sequence[Any] = (),
+    download: bool = False,
+) -> RunDir:
+    """Train a new run of ``config`` into ``out`` (default ``runs/<data>-<model>``)."""
+    run, config, dataset = start_run(config, out, force=force, download=download)
+    try:
+        metrics = fit_run(run, config, dataset, resume=False, console=console, callbacks=callbacks)
+    except Exception:
+        discard_if_unstarted(run)
+        raise
+    finish(run, config, metrics, console)
+    return run
+
+
+def resume_run(path: Path, *, console: Console, callbacks: Sequence[Any] = ()) -> RunDir:
+    """Continue an interrupted run from its last checkpoint."""
+    run = RunDir.open(path)
+    if run.complete:
+        raise InputError(
+            f"{run.root} is complete (its model/ is saved): nothing to resume. To train again, run "
+            f"`vaelab train --config {run.config_file} --out <new folder>`"
+        )
+    config = run.config()
+    if config.tensorboard:
+        check_tensorboard()
+    dataset = load_run_data(config)
+    metrics = fit_run(run, config, dataset, resume=True, console=console, callbacks=callbacks)
+    finish(run, config, metrics, console)
+    return run
+
+
+def train_command(
+    data_arg: Annotated[
+        Optional[str],
+        typer.Argument(metavar="DATA", show_default=False, help=("The data, as --data (either may be used).")),
+    ] = None,
+    data: Annotated[
+        Optional[str],
+        _opt(
+            "--data",
+            "-d",
+            panel=DATA,
+            help=(
+                "A built-in data set (digits, mnist, fashion-mnist, binarized-mnist), a .npy/.npz/.csv file "
+                "or a folder of images."
+            ),
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Optional[str],
+        _opt(
+            "--data-dir",
+            panel=DATA,
+            help=(
+                "Folder with the built-in data sets' files (e.g. the MNIST .gz files). "
+                "[default: $VAELAB_DATA_DIR or ~/.cache/vaelab]"
+            ),
+        ),
+    ] = None,
+    label_column: Annotated[
+        Optional[str], _opt("--label-column", panel=DATA, help="CSV: the label column (name or index).")
+    ] = None,
+    image_size: Annotated[
+        Optional[int],
+        _opt("--image-size", panel=DATA, min=0, help="Image folders: resize to this square size (0: as stored)."),
+    ] = None,
+    test_fraction: Annotated[
+        Optional[float], _opt("--test-fraction", panel=DATA, help="Files: share held out as the test split.")
+    ] = None,
+    download: Annotated[
+        bool,
+        typer.Option(
+            "--download",
+            rich_help_panel=DATA,
+            help=("Fetch a missing built-in data set (mnist, fashion-mnist, binarized-mnist) into --data-dir."),
+        ),
+    ] = False,
+    model: Annotated[Optional[str], _opt("--model", "-m", panel=MODEL, help="pca, autoencoder or vae.")] = None,
+    latent_dim: Annotated[
+        Optional[int], _opt("--latent-dim", "-z", panel=MODEL, help="Size of the latent code.")
+    ] = None,
+    network: Annotated[Optional[str], _opt("--network", panel=MODEL, help="mlp, or conv for images.")] = None,
+    hidden_dims: Annotated[
+        Optional[str],
+        _opt(
+            "--hidden-dims",
+            panel=MODEL,
+            help=(
+                "Comma-separated hidden widths (mlp) or channels (conv), e.g. 512,256. "
+                "[default: 512 for mlp, 32,64 for conv]"
+            ),
+        ),
+    ] = None,
+    activation: Annotated[
+        Optional[str], _opt("--activation", panel=MODEL, help="relu, tanh, elu, gelu, silu, leaky_relu or softplus.")
+    ] = None,
+    likelihood: Annotated[
+        Optional[str],
+        _opt(
+            "--likelihood",
+            panel=MODEL,
+            help=(
+                "bernoulli, continuous_bernoulli, gaussian or auto (bernoulli for binary data, the model's default "
+                "for data in [0, 1], else gaussian)."
+            ),
+        ),
+    ] = None,
+    beta: Annotated[Optional[float], _opt("--beta", panel=MODEL, help="VAE: weight of the KL term.")] = None,
+    binarize: Annotated[
+        Optional[str],
+        _opt(
+            "--binarize",
+            panel=MODEL,
+            help=(
+                "none, or dynamic: resample binary pixels from the grey levels at every batch (Bernoulli; "
+                "recommended for a VAE on mnist)."
+            ),
+        ),
+    ] = None,
+    epochs: Annotated[
+        Optional[int], _opt("--epochs", "-e", panel=TRAINING, help="Passes over the training data.")
+    ] = None,
+    batch_size: Annotated[Optional[int], _opt("--batch-size", panel=TRAINING, help="Examples per step.")] = None,
+    learning_rate: Annotated[
+        Optional[float], _opt("--learning-rate", "--lr", panel=TRAINING, help="Adam's step size.")
+    ] = None,
+    validation_fraction: Annotated[
+        Optional[float],
+        _opt("--validation-fraction", panel=TRAINING, help=("Share of the training data held out for validation.")),
+    ] = None,
+    patience: Annotated[
+        Optional[int],
+        _opt("--patience", panel=TRAINING, help="Stop after this many epochs without validation improvement (0: off)."),
+    ] = None,
+    seed: Annotated[
+        Optional[int], _opt("--seed", panel=TRAINING, help="Seeds weights, splits, data order and noise.")
+    ] = None,
+    device: Annotated[Optional[str], _opt("--device", panel=TRAINING, help="auto, cpu, cuda, cuda:N or mps.")] = None,
+    threads: Annotated[
+        Optional[int],
+        _opt(
+            "--threads",
+            panel=TRAINING,
+            help=("CPU threads for torch (0: one per core). 1 is fastest for small models on a busy machine."),
+        ),
+    ] = None,
+    tensorboard: Annotated[
+        Optional[bool],
+        _opt(
+            "--tensorboard/--no-tensorboard",
+            panel=OUTPUT,
+            help=("Also log to OUT/tensorboard (needs: pip install 'vaelab[tensorboard]')."),
+        ),
+    ] = None,
+    config_file: Annotated[
+        Optional[Path],
+        _opt(
+            "--config",
+            "-c",
+            panel=OUTPUT,
+            help=("A TOML file of options (same names, e.g. latent_dim = 16); command-line options override it."),
+        ),
+    ] = None,
+    out: Annotated[
+        Optional[Path], _opt("--out", "-o", panel=OUTPUT, help="The run directory. [default: runs/DATA-MODEL]")
+    ] = None,
+    force: Force = False,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Train PCA, an autoencoder or a VAE and write a run directory.
+
+    The run directory gets config.toml (every option, resolved), the model
+    (model/config.json + model.safetensors), history.csv, metrics.json (test
+    split), checkpoints/ and train.log. An existing run is replaced only with
+    --force. Ctrl-C stops after the current step; `vaelab resume` continues.
+    """
+    if data_arg is not None and data is not None and data_arg != data:
+        raise ConfigError(f"two different data given: {data_arg!r} and --data {data!r}; give one")
+    overrides = {
+        "data": data if data is not None else data_arg,
+        "data_dir": data_dir,
+        "label_column": label_column,
+        "image_size": image_size,
+        "test_fraction": test_fraction,
+        "model": model,
+        "latent_dim": latent_dim,
+        "network": network,
+        "hidden_dims": parse_dims(hidden_dims),
+        "activation": activation,
+        "likelihood": likelihood,
+        "beta": beta,
+        "binarize": binarize,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "validation_fraction": validation_fraction,
+        "patience": patience,
+        "seed": seed,
+        "device": device,
+        "threads": threads,
+        "tensorboard": tensorboard,
+    }
+    console = Console(quiet=quiet)
+    with console.logging():
+        config = RunConfig.resolve(config_file, overrides)
+        train_run(config, out, force=force, console=console, download=download)
+
+
+def resume_command(run: RunArg, quiet: Quiet = False, debug: Debug = False) -> None:
+    """Continue an interrupted run exactly where its last checkpoint left it.
+
+    Reads RUN/config.toml and the latest checkpoint in RUN/checkpoints; the
+    finished run has the same weights as one that was never interrupted.
+    """
+    console = Console(quiet=quiet)
+    with console.logging():
+        resume_run(run, console=console)

@@ -1,0 +1,20 @@
+"""Visual reports of fitted models, as self-contained HTML pages with their PNGs.
+
+=================  ===========================================================
+module             holds
+=================  ===========================================================
+``images``         which examples are images; image grids as exact-size PNGs
+``latent``         interpolations, traversals, 2-D projections, the manifold
+``figures``        matplotlib plots (training curves, scatter, feature plots)
+``html``           the page: sections, tables, base64-embedded images
+``run_report``     :func:`build_run_report`, the report of one model
+``compare``        :func:`build_comparison_report`, several models side by side
+=================  ===========================================================
+
+matplotlib and Pillow are imported only when a figure is drawn.
+"""
+
+from vaelab.report.compare import ComparedModel, build_comparison_report
+from vaelab.report.run_report import build_run_report
+
+__all__ = ["ComparedModel", "build_comparison_report", "build_run_report"]

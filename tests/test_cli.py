@@ -1,0 +1,448 @@
+"""The ``vaelab`` command line end to end, on tiny data: every subcommand, its files, its errors.
+
+Runs go through ``vaelab.cli.main(argv)`` in-process (the console script's
+entry point), and a few through ``python -m vaelab`` in a subprocess. Models
+are tiny (8x8 digits, 16 hidden units, 1-2 epochs, one torch thread).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from vaelab.cli import main
+from vaelab.cli.commands.train import resume_run, train_run
+from vaelab.cli.config import RunConfig
+from vaelab.cli.console import Console
+from vaelab.report.images import ImageLayout, grid_size
+from vaelab.training import Callback
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+TINY = ["--hidden-dims", "16", "--batch-size", "32", "--threads", "1", "--quiet"]
+DIGIT = ImageLayout(8, 8, 1)  # 8x8 grey, shown at scale 4
+
+
+def vaelab(*argv: object) -> int:
+    return main([str(a) for a in argv])
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """(height, width) of a real PNG file."""
+    with Image.open(path) as img:
+        assert img.format == "PNG"
+        img.load()
+        return img.height, img.width
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with tiny data (240 8x8 digits with labels, as .npz) and three trained runs."""
+    from vaelab.data import load_digits
+
+    root = tmp_path_factory.mktemp("cli")
+    x, y = load_digits()
+    np.savez(root / "digits.npz", x=x[:240], y=y[:240])
+    common = ["--data", root / "digits.npz", "--epochs", 2, *TINY]
+    assert vaelab("train", "--model", "vae", "--latent-dim", 2, "--out", root / "vae", *common) == 0
+    assert vaelab("train", "--model", "autoencoder", "--latent-dim", 3, "--out", root / "ae", *common) == 0
+    assert vaelab("train", "--model", "pca", "--latent-dim", 3, "--out", root / "pca", *common) == 0
+    return root
+
+
+# ---------------------------------------------------------------- help
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "",
+        "demo",
+        "train",
+        "resume",
+        "evaluate",
+        "sample",
+        "reconstruct",
+        "interpolate",
+        "traverse",
+        "embed",
+        "report",
+        "compare",
+    ],
+)
+def test_help_everywhere(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert vaelab(*([command] if command else []), "--help") == 0
+    out = capsys.readouterr().out
+    assert "Usage: vaelab" in out
+    assert "Example" in out or command in ("",)
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert vaelab("--version") == 0
+    assert capsys.readouterr().out.startswith("vaelab ")
+
+
+# --------------------------------------------------------------- train
+
+
+def test_train_writes_a_complete_run_directory(work: Path) -> None:
+    run = work / "vae"
+    config = RunConfig.read_toml(run / "config.toml")
+    assert set(config) == set(RunConfig.keys())
+    assert config["likelihood"] == "bernoulli" and config["hidden_dims"] == [16] and Path(config["data"]).is_absolute()
+    assert (run / "model" / "config.json").is_file() and (run / "model" / "model.safetensors").is_file()
+    with (run / "history.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["epoch"]) for r in rows] == [1, 2] and "train_kl" in rows[0]
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert {"mse", "elbo", "n_examples"} <= set(metrics["test"]) and metrics["test"]["n_examples"] == 24
+    assert metrics["training"]["epochs"] == 2
+    assert (run / "checkpoints" / "latest").is_file()
+    assert "epoch 2/2" in (run / "train.log").read_text()
+    assert not (work / "pca" / "checkpoints").exists()  # PCA is fitted in closed form
+
+
+def test_config_file_with_command_line_override(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    toml = work / "run.toml"
+    toml.write_text(f'model = "autoencoder"\ndata = "{work / "digits.npz"}"\nlatent_dim = 5\nepochs = 1\n')
+    assert vaelab("train", "--config", toml, "--latent-dim", 2, "--out", work / "from-file", *TINY) == 0
+    config = RunConfig.load(work / "from-file" / "config.toml")
+    assert (config.model, config.latent_dim, config.epochs) == ("autoencoder", 2, 1)
+    assert "run directory:" in capsys.readouterr().out
+
+
+def test_progress_lines_when_not_a_terminal(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--data", work / "digits.npz", "--epochs", 2, "--hidden-dims", 8, "--threads", 1, "--model", "autoencoder"]
+    assert vaelab("train", *args, "--out", work / "loud") == 0
+    err = capsys.readouterr().err
+    assert "epoch 1/2" in err and "epoch 2/2" in err and "samples/s" in err and "\r" not in err
+    assert vaelab("train", *args, "--out", work / "hushed", "--quiet") == 0
+    assert "epoch" not in capsys.readouterr().err
+
+
+def test_interrupted_run_resumes_to_identical_weights(work: Path) -> None:
+    class StopAfterFirstEpoch(Callback):
+        def on_epoch_end(self, trainer, row):  # type: ignore[no-untyped-def]
+            if row["epoch"] == 1:
+                raise KeyboardInterrupt
+
+    options = {
+        "data": str(work / "digits.npz"),
+        "model": "vae",
+        "latent_dim": 2,
+        "hidden_dims": [16],
+        "epochs": 2,
+        "batch_size": 32,
+        "threads": 1,
+    }
+    quiet = Console(quiet=True)
+    train_run(RunConfig.from_dict(options, source="test"), work / "whole", force=False, console=quiet)
+    with pytest.raises(KeyboardInterrupt):
+        train_run(
+            RunConfig.from_dict(options, source="test"),
+            work / "cut",
+            force=False,
+            console=quiet,
+            callbacks=[StopAfterFirstEpoch()],
+        )
+    cut = work / "cut"
+    assert (cut / "config.toml").is_file() and (cut / "checkpoints" / "latest").is_file()
+    assert not (cut / "model").exists()
+    assert (cut / "history.csv").read_text().count("\n") == 2  # header + epoch 1
+    assert vaelab("resume", cut, "--quiet") == 0
+
+    def digest(run: Path) -> str:
+        return hashlib.sha256((run / "model" / "model.safetensors").read_bytes()).hexdigest()
+
+    assert digest(cut) == digest(work / "whole")
+    assert (cut / "history.csv").read_text().count("\n") == 3
+    with pytest.raises(ValueError, match="is complete"):
+        resume_run(cut, console=quiet)
+
+
+# -------------------------------------------------------- after training
+
+
+def test_evaluate_prints_and_saves(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert vaelab("evaluate", work / "ae", "--split", "train") == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^mse\s+\d", out, re.M) and "reconstruction_log_likelihood" in out
+    metrics = json.loads((work / "ae" / "metrics.json").read_text())
+    assert {"test", "train", "training"} <= set(metrics) and metrics["train"]["n_examples"] == 216
+    assert vaelab("evaluate", work / "vae", "--nll-samples", 4, "--quiet") == 0
+    test = json.loads((work / "vae" / "metrics.json").read_text())["test"]
+    assert test["nll_samples"] == 4 and test["nll"] >= -test["elbo"] - 1.0  # the IS bound is at least as tight
+
+
+def test_sample_png_and_npy(work: Path) -> None:
+    png, npy = work / "samples.png", work / "samples.npy"
+    assert vaelab("sample", work / "vae", "-n", 12, "--seed", 0, "--cols", 4, "--out", png) == 0
+    assert png_size(png) == grid_size(DIGIT, rows=3, cols=4)
+    assert vaelab("sample", work / "vae", "-n", 5, "--seed", 0, "--out", npy) == 0
+    first = np.load(npy)
+    assert vaelab("sample", work / "vae", "-n", 5, "--seed", 0, "--out", npy, "--force") == 0
+    assert first.shape == (5, 8, 8) and np.array_equal(first, np.load(npy))
+
+
+def test_reconstruct_interpolate_traverse(work: Path) -> None:
+    vae = work / "vae"
+    assert vaelab("reconstruct", vae, "-n", 6, "--cols", 3, "--out", work / "rec.png") == 0
+    assert png_size(work / "rec.png") == grid_size(DIGIT, rows=4, cols=3)  # original row, reconstruction row, twice
+    assert vaelab("reconstruct", vae, "-n", 6, "--out", work / "rec.csv") == 0
+    assert len((work / "rec.csv").read_text().splitlines()) == 7
+
+    assert vaelab("interpolate", vae, "--from", 3, "--to", 7, "--steps", 10) == 0
+    assert png_size(vae / "figures" / "interpolate-3-7.png") == grid_size(DIGIT, rows=1, cols=12)
+    np.save(work / "one.npy", np.load(work / "digits.npz")["x"][0])
+    assert vaelab("interpolate", vae, "--from", work / "one.npy", "--to", 5, "--steps", 4, "--out", work / "i.npy") == 0
+    assert np.load(work / "i.npy").shape == (4, 8, 8)
+
+    assert vaelab("traverse", vae, "--steps", 5) == 0
+    assert png_size(vae / "figures" / "traversals.png") == grid_size(DIGIT, rows=2, cols=5)
+    assert vaelab("traverse", work / "pca", "--dims", "0,2", "--steps", 3, "--index", 1, "--out", work / "t.npy") == 0
+    assert np.load(work / "t.npy").shape == (2, 3, 8, 8)
+
+
+def test_embed_csv_with_labels_and_npy(work: Path) -> None:
+    assert vaelab("embed", work / "ae", "--out", work / "codes.csv") == 0
+    with (work / "codes.csv").open() as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["z0", "z1", "z2", "label"] and len(rows) == 25
+    assert vaelab("embed", work / "ae", "--split", "train") == 0
+    assert np.load(work / "ae" / "embeddings" / "train.npy").shape == (216, 3)
+    np.save(work / "few.npy", np.load(work / "digits.npz")["x"][:7])
+    assert vaelab("embed", work / "ae", "--input", work / "few.npy") == 0
+    assert np.load(work / "ae" / "embeddings" / "few.npy").shape == (7, 3)
+    assert vaelab("reconstruct", work / "ae", "--input", work / "few.npy", "--out", work / "few-rec.npy") == 0
+    assert np.load(work / "few-rec.npy").shape == (7, 8, 8)
+
+
+def test_report_is_self_contained_with_real_pngs(work: Path) -> None:
+    assert vaelab("report", work / "vae", "--quiet") == 0
+    folder = work / "vae" / "report"
+    html = (folder / "report.html").read_text()
+    expected = {
+        "training_curves.png": (320, 1200),  # 3 panels of 4 x 3.2 inches at 100 dpi
+        "reconstructions.png": grid_size(DIGIT, rows=2, cols=16),
+        "samples.png": grid_size(DIGIT, rows=8, cols=8),
+        "interpolations.png": grid_size(DIGIT, rows=4, cols=12),
+        "traversals.png": grid_size(DIGIT, rows=2, cols=10),
+        "latent_scatter.png": (500, 600),
+        "manifold.png": grid_size(DIGIT, rows=15, cols=15),  # the latent space is 2-D
+    }
+    for name, size in expected.items():
+        assert png_size(folder / name) == size, name
+        assert f'data-file="{name}"' in html
+    assert html.count('src="data:image/png;base64,') == len(expected)
+    assert "the model&#x27;s own 2-D latent space" in html and "coloured by label" in html
+    assert "likelihood = &quot;bernoulli&quot;" in html  # the exact config
+    assert re.search(r"<td>elbo</td><td class=\"num\">-?\d", html)
+    assert vaelab("report", work / "vae") == 1  # exists: needs --force
+    assert vaelab("report", work / "vae", "--force", "--projection", "pca", "--quiet") == 0
+
+
+def test_report_of_a_linear_model_projects_its_codes(work: Path) -> None:
+    assert vaelab("report", work / "pca", "--out", work / "pca-report", "--quiet") == 0
+    html = (work / "pca-report" / "report.html").read_text()
+    assert "a PCA projection of the 3-D latent codes" in html and "has no prior" in html
+    assert not (work / "pca-report" / "manifold.png").exists() and not (work / "pca-report" / "samples.png").exists()
+
+
+def test_compare_runs(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert vaelab("compare", work / "pca", work / "ae", work / "vae", "--out", work / "cmp") == 0
+    assert capsys.readouterr().out.strip().endswith("report.html")
+    html = (work / "cmp" / "report.html").read_text()
+    for name in ("<td>pca</td>", "<td>ae</td>", "<td>vae</td>", "<th>elbo</th>", "<th>fit_seconds</th>"):
+        assert name in html
+    assert png_size(work / "cmp" / "reconstructions.png") == grid_size(DIGIT, rows=4, cols=12)
+
+
+def test_vector_data_degrades_gracefully(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    table = np.column_stack([rng.normal(size=(120, 5)), rng.integers(0, 2, 120)])
+    np.savetxt(tmp_path / "t.csv", table, delimiter=",", header="a,b,c,d,e,label", comments="", fmt="%.5f")
+    run = tmp_path / "run"
+    assert (
+        vaelab(
+            "train",
+            "--data",
+            tmp_path / "t.csv",
+            "--label-column",
+            "label",
+            "--model",
+            "vae",
+            "--latent-dim",
+            2,
+            "--epochs",
+            1,
+            "--out",
+            run,
+            *TINY,
+        )
+        == 0
+    )
+    assert RunConfig.load(run / "config.toml").likelihood == "gaussian"
+    assert vaelab("report", run, "--quiet") == 0
+    html = (run / "report" / "report.html").read_text()
+    assert "Skipped: the examples are not images" in html
+    assert png_size(run / "report" / "reconstructions.png") == (300, 1600)  # 4 feature panels
+    assert not (run / "report" / "interpolations.png").exists()
+    assert vaelab("sample", run, "--out", tmp_path / "s.png") == 1
+    assert vaelab("sample", run, "-n", 3) == 0 and np.load(run / "figures" / "samples.npy").shape == (3, 5)
+
+
+def test_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "demo"
+    assert vaelab("demo", "--out", out, "--epochs", 1, "--quiet") == 0
+    text = capsys.readouterr().out
+    assert "comparison report:" in text and "autoencoder" in text and "elbo" in text
+    assert (out / "comparison" / "report.html").is_file()
+    for name in ("pca", "autoencoder", "vae"):
+        assert (out / name / "report" / "report.html").is_file()
+    assert vaelab("demo", "--out", out, "--epochs", 1, "--quiet") == 1  # not the default folder: needs --force
+    (out / "vaelab-demo.txt").unlink()
+    assert vaelab("demo", "--out", out, "--epochs", 1, "--quiet", "--force") == 1  # not a demo folder: never deleted
+
+
+# -------------------------------------------------------------- errors
+
+
+def error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    """The error message: the last line on stderr, the only one starting with "error:" (no traceback)."""
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err and err[-1].startswith("error: "), err
+    assert sum(line.startswith("error:") for line in err) == 1 and not any("Traceback" in line for line in err), err
+    return err[-1]
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        (["train", "--data", "missing.npy", "--out", "x"], 1, "missing.npy: no such file"),
+        (["train", "--data", "mnist", "--data-dir", "nowhere", "--out", "x"], 1, "MNIST .*files not found"),
+        (["train", "--data", "digitz"], 1, "(?i)did you mean 'digits'"),
+        (["train", "--out", "x"], 2, "no data given"),
+        (
+            ["train", "--data", "digits", "--model", "pca", "--latent-dim", "100", "--out", "x"],
+            1,
+            "latent_dim must be between 1 and 64",
+        ),
+        (["train", "--data", "digits", "--epochs", "many"], 2, "--epochs"),
+        (["train", "--data", "digits", "--latent-dims", "3"], 2, "No such option: --latent-dims"),
+        (["train", "--data", "digits", "--hidden-dims", "a,b"], 2, "--hidden-dims must be comma-separated"),
+        (["train", "--data", "digits", "--binarize", "always"], 2, "binarize must be one of none, dynamic"),
+        (["trian"], 2, "Did you mean 'train'"),
+        (["evaluate", "no-such-run"], 1, "does not exist"),
+        (["sample", "."], 1, "not a vaelab run directory"),
+    ],
+)
+def test_bad_input_gives_one_line(
+    argv: list[str],
+    code: int,
+    message: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert vaelab(*argv) == code
+    assert re.search(message, error_line(capsys))
+    assert not (tmp_path / "x").exists()  # nothing half-written
+
+
+def test_malformed_config_and_unknown_keys(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "bad.toml").write_text("latent_dim = [\n")
+    assert vaelab("train", "--config", tmp_path / "bad.toml", "--data", "digits") == 2
+    assert "is not valid TOML" in error_line(capsys)
+    (tmp_path / "typo.toml").write_text('data = "digits"\nepoch = 3\n')
+    assert vaelab("train", "--config", tmp_path / "typo.toml") == 2
+    assert "unknown key 'epoch' (did you mean 'epochs'?)" in error_line(capsys)
+
+
+def test_existing_output_is_not_overwritten(work: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert vaelab("train", "--data", "digits", "--out", work / "vae") == 1
+    assert "already holds a run; pass --force" in error_line(capsys)
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "todo.txt").write_text("keep me")
+    assert vaelab("train", "--data", "digits", "--out", tmp_path / "notes", "--force") == 1
+    assert "is not a vaelab run directory" in error_line(capsys)
+    assert (tmp_path / "notes" / "todo.txt").read_text() == "keep me"
+    (tmp_path / "s.png").write_bytes(b"old")
+    assert vaelab("sample", work / "vae", "--out", tmp_path / "s.png") == 1
+    assert "already exists; pass --force" in error_line(capsys)
+
+
+def test_a_run_directory_of_another_model(work: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert vaelab("sample", work / "pca") == 1
+    assert "needs a model with a prior" in error_line(capsys)
+    mixed = tmp_path / "mixed"
+    shutil.copytree(work / "vae", mixed)
+    shutil.rmtree(mixed / "model")
+    shutil.copytree(work / "ae" / "model", mixed / "model")
+    assert vaelab("evaluate", mixed) == 1
+    assert "holds a Autoencoder but" in error_line(capsys) or "holds an Autoencoder" in capsys.readouterr().err
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        vaelab("evaluate", tmp_path / "nowhere", "--debug")
+
+
+def test_tensorboard_without_the_package(work: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("torch")
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        assert vaelab("train", "--data", work / "digits.npz", "--tensorboard", "--out", tmp_path / "tb", *TINY) == 1
+        assert "pip install 'vaelab[tensorboard]'" in error_line(capsys)
+        assert not (tmp_path / "tb").exists()
+    else:
+        assert (
+            vaelab(
+                "train", "--data", work / "digits.npz", "--epochs", 1, "--tensorboard", "--out", tmp_path / "tb", *TINY
+            )
+            == 0
+        )
+        assert any((tmp_path / "tb" / "tensorboard").iterdir())
+
+
+# ---------------------------------------------------------- subprocess
+
+
+def run_module(*argv: object, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run(
+        [sys.executable, "-m", "vaelab", *map(str, argv)], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_python_m_vaelab_end_to_end(work: Path, tmp_path: Path) -> None:
+    done = run_module(
+        "train",
+        work / "digits.npz",
+        "--model",
+        "autoencoder",
+        "--latent-dim",
+        2,
+        "--epochs",
+        1,
+        "--out",
+        "runs/sub",
+        *TINY,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "run directory: runs/sub" in done.stdout
+    assert (tmp_path / "runs" / "sub" / "model" / "model.safetensors").is_file()
+    usage = run_module("train", "--epochs", "x", cwd=tmp_path)
+    assert usage.returncode == 2 and usage.stderr.startswith("error: ") and len(usage.stderr.strip().splitlines()) == 1
