@@ -4,16 +4,26 @@ Both sources share one small API, so the trainer does not care which it gets::
 
     source.num_examples          # n
     source.example_shape         # e.g. (28, 28)
-    len(source)                  # batches per epoch, ceil(n / batch_size)
+    source.batch_size            # B, the global batch size
+    len(source)                  # batches per epoch, T = ceil(n / B)
     source.iter_epoch(epoch, start_batch=0, rank=0, world_size=1)
-        -> Iterator[torch.Tensor]  # float32 (B, *example_shape); uint8 scaled to [0, 1]
+        -> Iterator[torch.Tensor]  # float32 (b, *example_shape); uint8 scaled to [0, 1]
+    source.iter_batches(epoch, batches, rank=0, world_size=1)   # chosen batches only
 
 The order of an epoch is a pure function of ``(seed, epoch)``, every example is
 seen exactly once per epoch (the last batch may be short; nothing is dropped),
-``start_batch`` resumes mid-epoch with exactly the remaining batches, and rank
-``r`` of ``world_size`` gets the contiguous run of batches
-``[r * T // world_size, (r + 1) * T // world_size)`` of the epoch's ``T``
-batches, so ranks are disjoint, cover the epoch, and differ by at most one batch.
+and ``start_batch`` resumes mid-epoch with exactly the remaining batches.
+
+For data-parallel training, rank ``r`` of ``world_size`` gets its part of
+*every* global batch: global batch ``g`` holds the epoch's rows
+``[g * B, g * B + L)`` (``L = min(B, n - g * B)``) and rank ``r`` the
+contiguous slice ``[r * L // world_size, (r + 1) * L // world_size)`` of
+them. So every rank takes the same ``T`` steps, the ranks' parts of a step
+are disjoint and together are exactly the one-process batch (concatenated in
+rank order), and averaging the ranks' gradients -- weighted by their share of
+the batch, which the trainer does -- reproduces the one-process gradient. A
+part may be empty (a last batch shorter than ``world_size``); it is then a
+tensor of shape (0, *example_shape).
 
 :class:`MemmapSource` never holds more than a window of rows: it shuffles the
 order of fixed-size blocks of rows (across all shards), then shuffles rows
@@ -21,6 +31,11 @@ within windows of ``window_blocks`` consecutive blocks of that order, the
 scheme of WebDataset-style shard + buffer shuffling. Each window's shuffle is
 seeded by ``(seed, epoch, window)`` so a resumed or partitioned epoch can jump
 to its first window without reading the ones before it.
+
+:class:`LoaderSource` reads any source's batches in ``DataLoader`` worker
+processes (whole batches, never single examples), which overlaps reading and
+converting streamed data with training; the batches and their order are the
+same as the wrapped source's.
 """
 
 from __future__ import annotations
@@ -28,7 +43,7 @@ from __future__ import annotations
 import math
 import mmap
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -65,30 +80,49 @@ class _BatchSource:
         return math.ceil(self.num_examples / self.batch_size)
 
     def num_batches(self, rank: int = 0, world_size: int = 1) -> int:
-        """Batches per epoch that ``rank`` of ``world_size`` receives."""
-        start, stop = self._rank_batches(rank, world_size)
-        return stop - start
+        """Batches per epoch that ``rank`` of ``world_size`` receives: all ``len(self)`` (a part of each)."""
+        self._check_rank(rank, world_size)
+        return len(self)
 
-    def _rank_batches(self, rank: int, world_size: int) -> tuple[int, int]:
+    def _check_rank(self, rank: int, world_size: int) -> tuple[int, int]:
         world_size = _check_int("world_size", world_size, 1)
         rank = _check_int("rank", rank, 0)
         if rank >= world_size:
             raise InputError(f"rank must be in [0, world_size={world_size}), got {rank}")
-        total = len(self)
-        return rank * total // world_size, (rank + 1) * total // world_size
+        return rank, world_size
 
-    def _epoch_rows(self, epoch: int, start_batch: int, rank: int, world_size: int) -> tuple[int, int]:
-        """Rows [start, stop) of the epoch's shuffled order that this call yields."""
+    def _spans(self, epoch: int, batches: Iterable[int], rank: int, world_size: int) -> list[tuple[int, int]]:
+        """Positions [start, stop) in the epoch's order of this rank's part of each global batch."""
         _check_int("epoch", epoch, 0)
-        first, last = self._rank_batches(rank, world_size)
+        rank, world_size = self._check_rank(rank, world_size)
+        total, b, n = len(self), self.batch_size, self.num_examples
+        spans, previous = [], -1
+        for g in batches:
+            if not 0 <= g < total or g <= previous:
+                raise InputError(f"batches must be increasing indices in [0, {total}), got {g} after {previous}")
+            previous = g
+            first = g * b
+            size = min(b, n - first)
+            spans.append((first + rank * size // world_size, first + (rank + 1) * size // world_size))
+        return spans
+
+    def _epoch_batches(self, start_batch: int) -> range:
         start_batch = _check_int("start_batch", start_batch, 0)
-        if start_batch > last - first:
-            raise InputError(
-                f"start_batch must be at most {last - first} (batches of rank {rank} of "
-                f"{world_size} per epoch), got {start_batch}"
-            )
-        b = self.batch_size
-        return (first + start_batch) * b, min(last * b, self.num_examples)
+        if start_batch > len(self):
+            raise InputError(f"start_batch must be at most {len(self)} (batches per epoch), got {start_batch}")
+        return range(start_batch, len(self))
+
+    def iter_batches(
+        self, epoch: int, batches: Iterable[int], *, rank: int = 0, world_size: int = 1
+    ) -> Iterator[torch.Tensor]:
+        """Yield the global batches numbered ``batches`` (increasing) of ``epoch``, this rank's part of each."""
+        raise NotImplementedError
+
+    def iter_epoch(
+        self, epoch: int, *, start_batch: int = 0, rank: int = 0, world_size: int = 1
+    ) -> Iterator[torch.Tensor]:
+        """Yield this rank's float32 batches of shape (b, *example_shape) for ``epoch``, from ``start_batch`` on."""
+        return self.iter_batches(epoch, self._epoch_batches(start_batch), rank=rank, world_size=world_size)
 
 
 class InMemorySource(_BatchSource):
@@ -130,14 +164,14 @@ class InMemorySource(_BatchSource):
         gen = torch.Generator().manual_seed(self.seed * 1_000_003 + _check_int("epoch", epoch, 0))
         return torch.randperm(self.num_examples, generator=gen).to(self.tensor.device)
 
-    def iter_epoch(
-        self, epoch: int, *, start_batch: int = 0, rank: int = 0, world_size: int = 1
+    def iter_batches(
+        self, epoch: int, batches: Iterable[int], *, rank: int = 0, world_size: int = 1
     ) -> Iterator[torch.Tensor]:
-        """Yield this rank's float32 batches of shape (B, *example_shape) for ``epoch``."""
-        start, stop = self._epoch_rows(epoch, start_batch, rank, world_size)
+        """Yield the global batches numbered ``batches`` (increasing) of ``epoch``, this rank's part of each."""
+        spans = self._spans(epoch, batches, rank, world_size)
         perm = self.permutation(epoch)
-        for i in range(start, stop, self.batch_size):
-            yield _to_float_batch(self.tensor[perm[i : min(i + self.batch_size, stop)]])
+        for start, stop in spans:
+            yield _to_float_batch(self.tensor[perm[start:stop]])
 
 
 class _NpyShard:
@@ -161,8 +195,18 @@ class _NpyShard:
         self.offset = int(header.offset)
         self.row_items = math.prod(self.shape[1:])
         del header
-        with open(path, "rb") as fh:  # never empty: a .npy file starts with its header
-            self._mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        self._mm = self._map()
+
+    def _map(self) -> mmap.mmap:
+        with open(self.path, "rb") as fh:  # never empty: a .npy file starts with its header
+            return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_mm"}  # each process maps the file itself
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._mm = self._map()
 
     def __len__(self) -> int:
         return self.shape[0]
@@ -270,33 +314,119 @@ class MemmapSource(_BatchSource):
         parts = [self._shards[s].read(a, b) for s, a, b in blocks.tolist()]
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
-    def iter_epoch(
-        self, epoch: int, *, start_batch: int = 0, rank: int = 0, world_size: int = 1
-    ) -> Iterator[torch.Tensor]:
-        """Yield this rank's float32 batches of shape (B, *example_shape) for ``epoch``."""
-        start, stop = self._epoch_rows(epoch, start_batch, rank, world_size)
-        if start >= stop:
-            return
+    def _windows(self, epoch: int) -> tuple[list[np.ndarray], np.ndarray]:
+        """The epoch's windows (each a (k, 3) array of blocks) and their end positions in the epoch order."""
         order = self._blocks[self._rng(epoch, 0).permutation(len(self._blocks))]
         windows = [order[i : i + self.window_blocks] for i in range(0, len(order), self.window_blocks)]
         ends = np.cumsum([int((w[:, 2] - w[:, 1]).sum()) for w in windows])
-        pending: list[np.ndarray] = []  # pieces of the batch being assembled
-        have = 0
-        pos = start
-        w = int(np.searchsorted(ends, start, side="right"))  # first window that holds row `start`
-        while pos < stop:
-            w_start = int(ends[w - 1]) if w else 0
-            w_len = int(ends[w]) - w_start
-            perm = self._rng(epoch, 1, w).permutation(w_len)  # row shuffle within the window
-            rows = self._read_window(windows[w])
-            lo, hi = pos - w_start, min(int(ends[w]), stop) - w_start
-            while lo < hi:
-                take = min(self.batch_size - have, hi - lo)
-                pending.append(rows[perm[lo : lo + take]])
-                have, lo, pos = have + take, lo + take, pos + take
-                if have == self.batch_size or pos == stop:
-                    batch = pending[0] if len(pending) == 1 else np.concatenate(pending)
-                    yield _to_float_batch(torch.from_numpy(batch))
-                    pending, have = [], 0
-            del rows
-            w += 1
+        return windows, ends
+
+    def iter_batches(
+        self, epoch: int, batches: Iterable[int], *, rank: int = 0, world_size: int = 1
+    ) -> Iterator[torch.Tensor]:
+        """Yield the global batches numbered ``batches`` (increasing) of ``epoch``, this rank's part of each.
+
+        Windows are read one at a time, in order, as the batches reach them; a
+        window that holds none of the requested rows is never read.
+        """
+        spans = self._spans(epoch, batches, rank, world_size)
+        windows, ends = self._windows(epoch)
+        current = -1
+        rows = np.empty((0, *self.example_shape), self._shards[0].dtype)
+        perm = np.empty(0, np.int64)
+        for start, stop in spans:
+            pieces: list[np.ndarray] = []
+            pos = start
+            while pos < stop:
+                w = int(np.searchsorted(ends, pos, side="right"))  # the window that holds position `pos`
+                w_start = int(ends[w - 1]) if w else 0
+                if w != current:
+                    del rows  # drop the previous window before reading the next
+                    rows = self._read_window(windows[w])
+                    perm = self._rng(epoch, 1, w).permutation(len(rows))  # row shuffle within the window
+                    current = w
+                end = min(stop, int(ends[w]))
+                pieces.append(rows[perm[pos - w_start : end - w_start]])
+                pos = end
+            if len(pieces) == 1:
+                batch = pieces[0]
+            else:  # a part that straddles windows, or an empty part
+                batch = np.concatenate(pieces) if pieces else np.empty((0, *self.example_shape), rows.dtype)
+            yield _to_float_batch(torch.from_numpy(batch))
+
+
+class _EpochBatches(torch.utils.data.IterableDataset):
+    """One epoch of a source's batches; DataLoader worker ``k`` of ``K`` makes batches k, k + K, ..."""
+
+    def __init__(self, source: _BatchSource, epoch: int, start_batch: int, rank: int, world_size: int) -> None:
+        self.source, self.epoch, self.start_batch = source, epoch, start_batch
+        self.rank, self.world_size = rank, world_size
+
+    def __iter__(self) -> Iterator[torch.Tensor]:
+        info = torch.utils.data.get_worker_info()
+        worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
+        mine = range(self.start_batch + worker, len(self.source), workers)
+        return self.source.iter_batches(self.epoch, mine, rank=self.rank, world_size=self.world_size)
+
+
+class LoaderSource:
+    """Another source's batches, made in ``DataLoader`` worker processes.
+
+    For streamed data (:class:`MemmapSource`) the reading, shuffling and
+    uint8-to-float conversion of the next batches then overlap with training.
+    Workers make whole batches (worker ``k`` of ``K`` the batches ``k, k + K,
+    ...`` of the epoch) and the loader returns them in the epoch's order, so
+    the batches are exactly those of the wrapped source. Data that fits in
+    memory needs no workers: pass an :class:`InMemorySource` to the trainer.
+
+    Parameters
+    ----------
+    source : InMemorySource or MemmapSource
+    num_workers : int, default 2
+        Worker processes; 0 makes the batches in the training process.
+    prefetch_factor : int, default 4
+        Batches each worker prepares ahead.
+    pin_memory : bool, default False
+        Page-lock the batches (speeds up copies to a CUDA device).
+
+    Examples
+    --------
+    >>> rows = np.arange(10, dtype=np.float32).reshape(10, 1)
+    >>> src = MemmapSource(rows, batch_size=4, seed=0, block_size=3)
+    >>> loader = LoaderSource(src, num_workers=0)
+    >>> all(torch.equal(a, b) for a, b in zip(loader.iter_epoch(1), src.iter_epoch(1), strict=True))
+    True
+    """
+
+    def __init__(
+        self, source: _BatchSource, *, num_workers: int = 2, prefetch_factor: int = 4, pin_memory: bool = False
+    ) -> None:
+        if not isinstance(source, _BatchSource):
+            raise InputError(f"source must be an InMemorySource or a MemmapSource, got {type(source).__name__}")
+        self.source = source
+        self.num_workers = _check_int("num_workers", num_workers, 0)
+        self.prefetch_factor = _check_int("prefetch_factor", prefetch_factor, 1)
+        self.pin_memory = bool(pin_memory)
+        self.num_examples, self.example_shape = source.num_examples, source.example_shape
+        self.batch_size, self.seed = source.batch_size, source.seed
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def iter_epoch(
+        self, epoch: int, *, start_batch: int = 0, rank: int = 0, world_size: int = 1
+    ) -> Iterator[torch.Tensor]:
+        """The wrapped source's ``iter_epoch``, made by the workers."""
+        self.source._epoch_batches(start_batch)  # check arguments here, not in a worker
+        self.source._check_rank(rank, world_size)
+        dataset = _EpochBatches(self.source, epoch, start_batch, rank, world_size)
+        workers = min(self.num_workers, len(self.source) - start_batch)
+        loader = torch.utils.data.DataLoader(
+            dataset,
+            batch_size=None,  # items are whole batches already
+            num_workers=workers,
+            prefetch_factor=self.prefetch_factor if workers else None,
+            pin_memory=self.pin_memory,
+            generator=torch.Generator().manual_seed(self.seed),  # else it draws from, and shifts, the global RNG
+        )
+        return iter(loader)

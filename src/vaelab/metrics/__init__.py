@@ -1,5 +1,48 @@
-"""Evaluation of fitted models: likelihood figures, reconstruction error, diagnostics."""
+"""Evaluation of fitted models: likelihood bounds, reconstruction error, latent diagnostics, sample quality.
 
+=================  ===========================================================
+module             holds
+=================  ===========================================================
+``evaluate``       :func:`evaluate`, every figure of a fitted estimator at once
+``bounds``         :func:`elbo_terms`, :func:`importance_sampled_log_likelihood`
+``reconstruction`` MSE, explained variance, binary cross-entropy
+``discrete``       8-bit data: dequantization and bits per dimension
+``latent``         KL per dimension, active units, I(x; z), KL(q(z) || p(z))
+``fid``            Fréchet distance, improved precision/recall
+``features``       the shipped digit classifier (features of the FDD)
+=================  ===========================================================
+"""
+
+from vaelab.metrics.bounds import ElboTerms, elbo_terms, importance_sampled_log_likelihood, log_mean_exp
+from vaelab.metrics.discrete import bits_per_dim, dequantize
 from vaelab.metrics.evaluate import evaluate
+from vaelab.metrics.fid import frechet_distance, frechet_distance_from_moments, precision_recall
+from vaelab.metrics.latent import (
+    active_unit_statistic,
+    active_units,
+    aggregate_posterior_terms,
+    collapse_warnings,
+    kl_per_dim,
+)
+from vaelab.metrics.reconstruction import binary_cross_entropy, explained_variance, mean_squared_error
 
-__all__ = ["evaluate"]
+__all__ = [
+    "ElboTerms",
+    "active_unit_statistic",
+    "active_units",
+    "aggregate_posterior_terms",
+    "binary_cross_entropy",
+    "bits_per_dim",
+    "collapse_warnings",
+    "dequantize",
+    "elbo_terms",
+    "evaluate",
+    "explained_variance",
+    "frechet_distance",
+    "frechet_distance_from_moments",
+    "importance_sampled_log_likelihood",
+    "kl_per_dim",
+    "log_mean_exp",
+    "mean_squared_error",
+    "precision_recall",
+]

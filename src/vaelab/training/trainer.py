@@ -5,15 +5,20 @@ The trainer knows nothing about the model it trains: it calls
 Everything model-specific (a KL weight schedule, say) is a callback.
 
 The loop is lean, since on small models a library's own overhead decides its
-speed (see ``benchmarks/throughput.py``): batches are slices of one in-memory
-tensor taken by a shuffled index (no per-example Python), loss terms are
+speed (``benchmarks/throughput.py`` measures it against a bare PyTorch loop):
+batches are slices of one in-memory tensor taken by a shuffled index (no
+per-example Python, no DataLoader; streamed data may come through worker
+processes, see :class:`~vaelab.data.streaming.LoaderSource`), loss terms are
 summed on the device and only synchronized at epoch end or when a progress
-display asks, gradients are reset with ``set_to_none``, Adam runs fused.
+display asks, gradients are reset with ``set_to_none``, Adam runs fused,
+CUDA runs in mixed precision, and ``torch.compile`` is an option.
 
 Runs are reproducible and resumable: the data order of epoch e is a function
 of (seed, e), per-batch randomness (dynamic binarization) of (seed, e, batch),
-and a checkpoint stores the weights, the optimizer, the global RNG state and
-the position in the epoch, so that a resumed run continues exactly.
+and a checkpoint stores the weights, the optimizer, the RNG states and the
+position in the epoch, so that a resumed run continues exactly. In a
+``torch.distributed`` process group the same loop trains data-parallel
+(:mod:`vaelab.training.distributed`).
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ import math
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -34,8 +40,10 @@ from torch import Tensor, nn
 from vaelab._runtime import resolve_device, tune_allocator
 from vaelab.errors import InputError, VaelabError
 from vaelab.models.base import ModelOutput
-from vaelab.training.callbacks import Callback
+from vaelab.training import distributed
+from vaelab.training.callbacks import Callback, ProgressBar
 from vaelab.training.checkpoint import has_checkpoint, load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from vaelab.training.sums import TermSums
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +55,12 @@ class TrainingDiverged(VaelabError, RuntimeError):
 
 
 class BatchSource(Protocol):
-    """What the trainer needs of its data (see :mod:`vaelab.data.streaming`)."""
+    """What the trainer needs of its data (see :mod:`vaelab.data.streaming`).
+
+    Data-parallel training also needs ``batch_size`` (the global batch) and
+    that ``iter_epoch(rank=r, world_size=W)`` yields rank r's part of every
+    global batch.
+    """
 
     num_examples: int
 
@@ -88,6 +101,13 @@ class TrainerConfig:
     checkpoint_every_steps : int or None
         Also checkpoint every this many steps (checkpoints are always written
         at the end of each epoch when a checkpoint folder is given).
+    fused : bool
+        Run the optimizer as one fused kernel where torch supports it (else
+        ``foreach``); False runs torch's plain per-parameter loop.
+    compile : bool
+        Run the forward pass through ``torch.compile``. It pays on GPUs and
+        large models; on a small model on a few CPU cores it costs more
+        compile time than it saves (see benchmarks/README.md).
     """
 
     epochs: int = 30
@@ -101,6 +121,8 @@ class TrainerConfig:
     amp: bool = True
     grad_clip: float | None = None
     checkpoint_every_steps: int | None = None
+    fused: bool = True
+    compile: bool = False
 
     def __post_init__(self) -> None:
         if not (isinstance(self.epochs, int) and self.epochs >= 1):
@@ -111,6 +133,8 @@ class TrainerConfig:
             raise InputError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {self.optimizer!r}")
         if self.patience is not None and self.patience < 1:
             raise InputError(f"patience must be None or >= 1, got {self.patience!r}")
+        if self.checkpoint_every_steps is not None and self.checkpoint_every_steps < 1:
+            raise InputError(f"checkpoint_every_steps must be None or >= 1, got {self.checkpoint_every_steps!r}")
 
 
 @dataclass
@@ -123,21 +147,24 @@ class TrainState:
     best_valid: float = math.inf
     bad_epochs: int = 0
     stopped_early: bool = False
-    partial_sums: dict[str, float] = field(default_factory=dict)  # train terms * n, current epoch
+    partial_sums: dict[str, float] = field(default_factory=dict)  # train terms * n, current epoch, all ranks
     partial_count: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _batch_generator(seed: int, epoch: int, batch: int, device: torch.device) -> torch.Generator:
-    """A generator whose stream depends only on (seed, epoch, batch)."""
-    return torch.Generator(device=device).manual_seed((seed * 1_000_003 + epoch) * 1_000_003 + batch)
+def _batch_seed(seed: int, epoch: int, batch: int, rank: int = 0) -> int:
+    """Seed of the per-batch generator: a function of (seed, epoch, batch), and of the rank for ranks > 0."""
+    base = (seed * 1_000_003 + epoch) * 1_000_003 + batch
+    return base if rank == 0 else base * 1_000_003 + rank
 
 
 def make_optimizer(params: Iterable[nn.Parameter], config: TrainerConfig, device: torch.device) -> torch.optim.Optimizer:
-    """The configured optimizer, fused where this torch supports it on ``device``."""
+    """The configured optimizer, fused where this torch supports it on ``device`` (unless ``config.fused`` is off)."""
     cls = OPTIMIZERS[config.optimizer]
     params = [p for p in params if p.requires_grad]
     kwargs: dict[str, Any] = {"lr": config.learning_rate, "weight_decay": config.weight_decay}
+    if not config.fused:
+        return cls(params, foreach=False, **kwargs)
     try:
         return cls(params, fused=True, **kwargs)
     except (RuntimeError, TypeError, ValueError):
@@ -151,6 +178,9 @@ class Trainer:
     ----------
     config : TrainerConfig
     callbacks : sequence of Callback
+        In a distributed run, callbacks whose ``main_process_only`` attribute
+        is true (by default: progress bars) run on rank 0 only; all others,
+        schedules for instance, run on every rank.
     transform : callable, optional
         ``transform(batch, generator) -> batch`` applied to each training batch
         on the device (dynamic binarization, for example).
@@ -177,11 +207,13 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.transform = transform
         self.state = TrainState()
-        self.module: nn.Module | None = None
+        self.module: nn.Module | None = None  # the model itself (never the DDP wrapper)
         self.optimizer: torch.optim.Optimizer | None = None
         self.batches_per_epoch = 0
-        self._sums: dict[str, Tensor] = {}
-        self._count = 0
+        self.device = torch.device("cpu")
+        self.rank, self.world_size = 0, 1
+        self._forward: nn.Module | None = None  # what the loop calls: the module, its DDP wrapper, compiled
+        self._sums = TermSums(self.device)
         self._stop_requested = False
 
     # ----------------------------------------------------------------- public
@@ -198,15 +230,23 @@ class Trainer:
         """Train ``module`` on ``train``; returns the per-epoch history.
 
         With ``resume=True`` the run continues from the latest checkpoint in
-        ``checkpoint_dir``, exactly where it stopped.
+        ``checkpoint_dir``, exactly where it stopped. In a distributed run
+        every rank calls ``fit`` with the same arguments.
         """
         cfg = self.config
         tune_allocator()
         device = resolve_device(cfg.device)
+        if distributed.init_from_env(device):
+            device = distributed.local_device(device)
+        self.rank, self.world_size = distributed.rank_and_world()
+        if self.world_size > 1 and not hasattr(train, "batch_size"):
+            raise InputError("distributed training needs a source with a batch_size (InMemorySource, MemmapSource)")
+        self.device = device
         self.module = module.to(device)
         self.optimizer = make_optimizer(module.parameters(), cfg, device)
         self.batches_per_epoch = len(train)
-        self.device = device
+        self._sums = TermSums(device)
+        self._callbacks = [cb for cb in self.callbacks if self.rank == 0 or not _main_process_only(cb)]
         best_state: dict[str, Tensor] | None = None
         if resume:
             if checkpoint_dir is None or not has_checkpoint(checkpoint_dir):
@@ -214,10 +254,14 @@ class Trainer:
             best_state = self._restore(checkpoint_dir)
         else:
             self.state = TrainState()
-            torch.manual_seed(cfg.seed)
+            torch.manual_seed(cfg.seed + self.rank)  # each rank its own noise
+        self._forward = distributed.wrap(module, device) if self.world_size > 1 else module
+        if cfg.compile:
+            self._forward = torch.compile(self._forward)
         amp_dtype, scaler = self._amp(device)
+        self._generator = torch.Generator(device=device) if self.transform is not None else None
 
-        for cb in self.callbacks:
+        for cb in self._callbacks:
             cb.on_fit_start(self)
         with self._interrupt_guard():
             for epoch in range(self.state.epoch, cfg.epochs):
@@ -226,69 +270,89 @@ class Trainer:
                 best_state = self._run_epoch(epoch, train, valid, amp_dtype, scaler, checkpoint_dir, best_state)
         if cfg.restore_best and best_state is not None:
             module.load_state_dict(best_state)
-        for cb in self.callbacks:
+        for cb in self._callbacks:
             cb.on_fit_end(self)
+        self._forward = None
+        distributed.barrier()  # rank 0's last checkpoint is on disk when any rank returns
         return self.state.history
 
     def running_terms(self) -> dict[str, float]:
-        """Mean training terms of the current epoch so far (synchronizes the device)."""
-        if not self._count:
-            return {}
-        return {k: float(v) / self._count for k, v in self._sums.items()}
+        """Mean training terms of the current epoch so far, on this rank (synchronizes the device)."""
+        return self._sums.means()
 
     @torch.no_grad()
     def evaluate(self, module: nn.Module, source: BatchSource) -> dict[str, float]:
-        """Mean of every loss term over ``source`` with the model in eval mode."""
+        """Mean of every loss term over ``source`` with the model in eval mode (over all ranks in a distributed run)."""
         was_training = module.training
         module.eval()
         device = next(module.parameters(), torch.empty(0)).device
-        generator = torch.Generator(device=device).manual_seed(self.config.seed)  # same noise every epoch
-        sums: dict[str, Tensor] = {}
-        count = 0
-        for xb in source.iter_epoch(0):
+        generator = torch.Generator(device=device).manual_seed(self.config.seed + self.rank)  # same noise every epoch
+        sums = TermSums(device)
+        for xb in source.iter_epoch(0, rank=self.rank, world_size=self.world_size):
             xb = xb.to(device, non_blocking=True)
-            out: ModelOutput = module(xb, generator=generator)
-            count += xb.shape[0]
-            for name, value in out.terms().items():
-                sums[name] = sums.get(name, 0.0) + value.detach().float() * xb.shape[0]
+            if xb.shape[0]:
+                sums.add(module(xb, generator=generator).terms(), xb.shape[0])
         module.train(was_training)
-        return {k: float(v) / max(count, 1) for k, v in sums.items()}
+        if self.world_size > 1:
+            sums = sums.all_reduced()
+        return sums.means()
 
     # ---------------------------------------------------------------- private
 
+    def _batches(self, train: BatchSource, epoch: int) -> Iterator[tuple[Tensor, int, float]]:
+        """(batch on the device, examples in it, loss weight) for the rest of the epoch."""
+        device, world = self.device, self.world_size
+        batches = train.iter_epoch(epoch, start_batch=self.state.batch, rank=self.rank, world_size=world)
+        if world == 1:
+            for xb in batches:
+                yield xb.to(device, non_blocking=True), xb.shape[0], 1.0
+            return
+        size, n = train.batch_size, train.num_examples
+        for g, xb in enumerate(batches, start=self.state.batch):
+            rows, global_rows = xb.shape[0], min(size, n - g * size)
+            if rows == 0:  # an empty part of a short last batch: step on a dummy row with weight 0
+                yield xb.new_zeros((1, *xb.shape[1:])).to(device), 0, 0.0
+            else:
+                yield xb.to(device, non_blocking=True), rows, distributed.batch_share(rows, global_rows, world)
+
     def _run_epoch(self, epoch, train, valid, amp_dtype, scaler, checkpoint_dir, best_state):
-        cfg, state, module, device = self.config, self.state, self.module, self.device
+        cfg, state, module = self.config, self.state, self.module
         module.train()
-        self._sums = {k: torch.tensor(v, device=device) for k, v in state.partial_sums.items()}
-        self._count = state.partial_count
-        for cb in self.callbacks:
+        sums = self._sums = TermSums(self.device)
+        resumed = state.partial_count if self.rank == 0 else 0  # examples before a mid-epoch resume, all ranks
+        if state.partial_sums:  # rank 0 carries the sums so far; every rank the names
+            sums.load(state.partial_sums if self.rank == 0 else dict.fromkeys(state.partial_sums, 0.0), resumed)
+        callbacks, transform, generator = self._callbacks, self.transform, self._generator
+        step_start = [cb for cb in callbacks if _overrides(cb, "on_step_start")]
+        step_end = [cb for cb in callbacks if _overrides(cb, "on_step_end")]
+        every = cfg.checkpoint_every_steps if checkpoint_dir is not None else None
+        for cb in callbacks:
             cb.on_epoch_start(self, epoch)
-        started, seen_at_start = time.perf_counter(), self._count
-        for xb in train.iter_epoch(epoch, start_batch=state.batch):
-            xb = xb.to(device, non_blocking=True)
-            if self.transform is not None:
-                xb = self.transform(xb, _batch_generator(cfg.seed, epoch, state.batch, device))
-            for cb in self.callbacks:
+        started = time.perf_counter()
+        for xb, n, weight in self._batches(train, epoch):
+            if transform is not None:
+                generator.manual_seed(_batch_seed(cfg.seed, epoch, state.batch, self.rank))
+                xb = transform(xb, generator)
+            for cb in step_start:
                 cb.on_step_start(self)
-            out = self._step(xb, amp_dtype, scaler)
-            n = xb.shape[0]
-            for name, value in out.terms().items():
-                term = value.detach().float() * n
-                self._sums[name] = self._sums[name] + term if name in self._sums else term
-            self._count += n
+            out = self._step(xb, weight, amp_dtype, scaler)
+            sums.add(out.terms(), n)
             state.step += 1
             state.batch += 1
-            for cb in self.callbacks:
+            for cb in step_end:
                 cb.on_step_end(self, out)
-            if checkpoint_dir is not None and cfg.checkpoint_every_steps and state.step % cfg.checkpoint_every_steps == 0:
+            if every and state.step % every == 0:
                 self._checkpoint(checkpoint_dir, best_state)
             if self._stop_requested:
                 if checkpoint_dir is not None:
                     self._checkpoint(checkpoint_dir, best_state)
                 raise KeyboardInterrupt(f"training interrupted at step {state.step}; resume from {checkpoint_dir}")
         seconds = time.perf_counter() - started
+        if self.world_size > 1:
+            sums, resumed = sums.all_reduced(), int(distributed.sum_over_ranks(resumed))
+        seen = sums.count - resumed
 
-        train_terms = self.running_terms()
+        train_terms = sums.means()
         if not all(math.isfinite(v) for v in train_terms.values()):
             raise TrainingDiverged(
                 f"the training loss became {train_terms.get('loss')} in epoch {epoch + 1}; "
@@ -306,39 +370,41 @@ class Trainer:
                 state.bad_epochs += 1
                 if cfg.patience is not None and state.bad_epochs >= cfg.patience:
                     state.stopped_early = True
-                    logger.info("early stop after epoch %d: no improvement for %d epochs", epoch + 1, cfg.patience)
+                    if self.rank == 0:
+                        logger.info("early stop after epoch %d: no improvement for %d epochs", epoch + 1, cfg.patience)
         row["seconds"] = seconds
-        row["samples_per_s"] = (self._count - seen_at_start) / seconds if seconds > 0 else 0.0
+        row["samples_per_s"] = seen / seconds if seconds > 0 else 0.0
         row["lr"] = self.optimizer.param_groups[0]["lr"]
         state.history.append(row)
         state.epoch, state.batch = epoch + 1, 0
-        self._sums, self._count = {}, 0
         state.partial_sums, state.partial_count = {}, 0
+        self._sums = TermSums(self.device)
         if checkpoint_dir is not None:
             self._checkpoint(checkpoint_dir, best_state)
-        for cb in self.callbacks:
+        for cb in self._callbacks:
             cb.on_epoch_end(self, row)
         return best_state
 
-    def _step(self, xb: Tensor, amp_dtype: torch.dtype | None, scaler: Any) -> ModelOutput:
-        module, opt, cfg = self.module, self.optimizer, self.config
+    def _step(self, xb: Tensor, weight: float, amp_dtype: torch.dtype | None, scaler: Any) -> ModelOutput:
+        module, opt, cfg = self._forward, self.optimizer, self.config
         if amp_dtype is not None:
             with torch.autocast(device_type=xb.device.type, dtype=amp_dtype):
                 out: ModelOutput = module(xb)
         else:
             out = module(xb)
+        loss = out.loss if weight == 1.0 else out.loss * weight  # a rank's share of the global batch
         opt.zero_grad(set_to_none=True)
         if scaler is not None:
-            scaler.scale(out.loss).backward()
+            scaler.scale(loss).backward()
             scaler.unscale_(opt)
             if cfg.grad_clip:
-                nn.utils.clip_grad_norm_(module.parameters(), cfg.grad_clip)
+                nn.utils.clip_grad_norm_(self.module.parameters(), cfg.grad_clip)
             scaler.step(opt)
             scaler.update()
         else:
-            out.loss.backward()
+            loss.backward()
             if cfg.grad_clip:
-                nn.utils.clip_grad_norm_(module.parameters(), cfg.grad_clip)
+                nn.utils.clip_grad_norm_(self.module.parameters(), cfg.grad_clip)
             opt.step()
         return out
 
@@ -350,15 +416,20 @@ class Trainer:
         return torch.float16, torch.amp.GradScaler("cuda")
 
     def _checkpoint(self, directory: str | Path, best_state: dict[str, Tensor] | None) -> None:
-        state = self.state
-        state.partial_sums = {k: float(v) for k, v in self._sums.items()}
-        state.partial_count = self._count
+        """Write a checkpoint (rank 0); in a distributed run every rank must call this at the same step."""
+        state, sums = self.state, self._sums
+        if self.world_size > 1:
+            sums = sums.all_reduced()
+        rng = distributed.gather_rng_states(rng_state())
+        if self.rank != 0:
+            return
+        state.partial_sums, state.partial_count = sums.sums(), sums.count
         save_checkpoint(
             directory,
             model=self.module.state_dict(),
             optimizer=self.optimizer.state_dict(),
-            state={**asdict(state), "trainer_config": asdict(self.config)},
-            rng=rng_state(),
+            state={**asdict(state), "trainer_config": asdict(self.config), "world_size": self.world_size},
+            rng=rng,
             best=best_state,
         )
 
@@ -368,30 +439,47 @@ class Trainer:
         self.optimizer.load_state_dict(ckpt.optimizer)
         saved = dict(ckpt.state)
         saved.pop("trainer_config", None)
+        saved.pop("world_size", None)
         self.state = TrainState(**saved)
-        set_rng_state(ckpt.rng)
-        logger.info("resumed at epoch %d, step %d", self.state.epoch, self.state.step)
+        own = distributed.own_rng_states(ckpt.rng, self.rank)
+        if own is not None:
+            set_rng_state(own)
+        else:  # a checkpoint of fewer processes: a fresh stream for this rank
+            torch.manual_seed((self.config.seed + self.rank) * 1_000_003 + self.state.step)
+        if self.rank == 0:
+            logger.info("resumed at epoch %d, step %d", self.state.epoch, self.state.step)
         if ckpt.best is None:
             return None
         return {k: v.to(self.device) for k, v in ckpt.best.items()}
 
-    def _interrupt_guard(self):
-        """While training, a first Ctrl-C finishes the step, checkpoints and stops."""
-        trainer = self
+    @contextmanager
+    def _interrupt_guard(self) -> Iterator[None]:
+        """While training, a first Ctrl-C finishes the step, checkpoints and stops.
 
-        class Guard:
-            def __enter__(self):
-                trainer._stop_requested = False
-                self.previous = None
-                if threading.current_thread() is threading.main_thread():
-                    def handler(signum, frame):
-                        trainer._stop_requested = True
-                        signal.signal(signal.SIGINT, self.previous)  # a second Ctrl-C stops at once
-                    self.previous = signal.signal(signal.SIGINT, handler)
+        Not in a distributed run: there torchrun stops every process at once
+        and the run resumes from its last checkpoint.
+        """
+        self._stop_requested = False
+        if self.world_size > 1 or threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = signal.getsignal(signal.SIGINT)
 
-            def __exit__(self, *exc):
-                if self.previous is not None:
-                    signal.signal(signal.SIGINT, self.previous)
-                return False
+        def handler(signum, frame):
+            self._stop_requested = True
+            signal.signal(signal.SIGINT, previous)  # a second Ctrl-C stops at once
 
-        return Guard()
+        signal.signal(signal.SIGINT, handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _overrides(callback: Callback, hook: str) -> bool:
+    """Whether ``callback`` does something in ``hook`` (the base class's hooks do nothing)."""
+    return hook in vars(callback) or getattr(type(callback), hook, None) not in (None, getattr(Callback, hook))
+
+
+def _main_process_only(callback: Callback) -> bool:
+    return bool(getattr(callback, "main_process_only", isinstance(callback, ProgressBar)))

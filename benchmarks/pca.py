@@ -1,0 +1,79 @@
+"""PCA: vaelab's fit time and reconstruction error next to scikit-learn's.
+
+MNIST training images (60,000 x 784, float32 in [0, 1]), 50 components.
+Both estimators get the same array; fits are interleaved and repeated. The
+reconstruction error is the mean squared error per pixel of
+``inverse_transform(transform(X))``, computed in float64.
+
+    python benchmarks/pca.py --repeats 5
+"""
+
+from __future__ import annotations
+
+import time
+
+import _common
+import numpy as np
+import sklearn
+from sklearn.decomposition import PCA as SkPCA
+
+from vaelab import PCA
+
+
+def fit_time(make) -> tuple[float, object]:
+    start = time.perf_counter()
+    model = make().fit(X)
+    return time.perf_counter() - start, model
+
+
+def recon_error(model) -> float:
+    recon = np.asarray(model.inverse_transform(model.transform(X)), dtype=np.float64)
+    return float(((recon - X.astype(np.float64)) ** 2).mean())
+
+
+def main() -> None:
+    global X
+    p = _common.parser(__doc__.splitlines()[0])
+    p.add_argument("--components", type=int, default=50)
+    args = p.parse_args()
+    _common.setup(args)
+    X = _common.load_mnist_float(args.data_dir).numpy()
+    k = args.components
+
+    makers = {
+        "vaelab PCA": lambda: PCA(latent_dim=k),
+        "scikit-learn PCA (svd_solver='auto')": lambda: SkPCA(n_components=k),
+        "scikit-learn PCA (svd_solver='full')": lambda: SkPCA(n_components=k, svd_solver="full"),
+    }
+    models: dict[str, object] = {}
+
+    def variant(name):
+        def go() -> float:
+            seconds, models[name] = fit_time(makers[name])
+            return seconds
+        return go
+
+    fit_time(makers["vaelab PCA"]), fit_time(makers["scikit-learn PCA (svd_solver='auto')"])  # warm-up
+    runs = _common.interleave({name: variant(name) for name in makers}, args.repeats)
+    ref = runs["scikit-learn PCA (svd_solver='auto')"]
+    rows = []
+    for name, values in runs.items():
+        ratios = [r / v for v, r in zip(values, ref)]  # > 1: faster than scikit-learn's default
+        model = models[name]
+        solver = getattr(model, "_fit_svd_solver", "eigh of the covariance, float64")
+        ev = float(np.sum(model.explained_variance_ratio_))
+        rows.append([name, solver, f"{_common.median(values):.3f}", _common.spread(values), f"{_common.median(ratios):.2f}",
+                     f"{recon_error(model):.6g}", f"{ev:.6f}"])
+    a, b = models["vaelab PCA"], models["scikit-learn PCA (svd_solver='auto')"]
+    cos = np.abs(np.sum(np.asarray(a.components_) * np.asarray(b.components_), axis=1))
+    print(f"## PCA: MNIST train (60,000 x 784), {k} components\n")
+    _common.print_machine({"scikit-learn": sklearn.__version__, "runs": f"{args.repeats} per variant, interleaved",
+                           "agreement": f"|cos| between matching components: min {cos.min():.6f}; "
+                                        f"same signs: {bool(np.all(np.sum(np.asarray(a.components_) * np.asarray(b.components_), axis=1) > 0))}"})
+    print(_common.markdown_table(
+        ["fit", "solver", "fit time (s, median)", "range", "speed vs scikit-learn default", "reconstruction MSE", "explained variance"],
+        rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""Data-parallel training on ``torch.distributed`` (DDP), launched by torchrun.
+
+The trainer turns data-parallel on its own when it runs in a process group:
+one that the caller initialized, or one it initializes from the environment
+torchrun sets (``WORLD_SIZE > 1``; gloo on CPU, NCCL on CUDA, each process on
+``cuda:LOCAL_RANK``). Then
+
+- the module is wrapped in :class:`~torch.nn.parallel.DistributedDataParallel`;
+- each rank trains on its part of *every* global batch (see
+  :mod:`vaelab.data.streaming`) and its loss is weighted by its share of the
+  batch, so that DDP's gradient average equals the one-process gradient of
+  the same global batch, and all ranks take the same number of steps;
+- epoch sums and validation sums are all-reduced, so every rank sees the same
+  history and makes the same early-stopping decision;
+- only rank 0 writes checkpoints and runs printing callbacks; a checkpoint
+  holds every rank's random state, so a distributed run resumes exactly;
+- rank ``r`` draws its own noise (the global RNG is seeded with ``seed + r``):
+  a VAE trained on 2 processes therefore equals one trained on 1 process only
+  up to the reparameterization noise; a deterministic model (the autoencoder)
+  gives the same weights up to floating-point rounding.
+
+Launch with ``torchrun --standalone --nproc_per_node N script.py`` or, from
+Python, :func:`launch`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+
+import torch
+import torch.distributed as dist
+from torch import Tensor, nn
+
+from vaelab.errors import InputError
+
+logger = logging.getLogger(__name__)
+
+
+def rank_and_world() -> tuple[int, int]:
+    """(rank, world_size) of this process; (0, 1) outside a process group."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def is_main_process() -> bool:
+    """True on rank 0 of a process group, and in a process that is not in one."""
+    return rank_and_world()[0] == 0
+
+
+def _env_world_size() -> int:
+    try:
+        return int(os.environ.get("WORLD_SIZE", "1"))
+    except ValueError:
+        return 1
+
+
+def local_device(device: torch.device) -> torch.device:
+    """Under torchrun, a CUDA device becomes ``cuda:LOCAL_RANK``; others are unchanged."""
+    if device.type == "cuda" and device.index is None and "LOCAL_RANK" in os.environ:
+        device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    return device
+
+
+def init_from_env(device: str | torch.device = "cpu") -> bool:
+    """Join the process group that torchrun's environment describes, if there is one.
+
+    Does nothing when a group is already initialized or when ``WORLD_SIZE`` is
+    unset or 1. The backend is NCCL for a CUDA ``device``, else gloo.
+
+    Returns
+    -------
+    bool
+        Whether this process now runs in a process group of more than one process.
+    """
+    if not dist.is_available():
+        return False
+    if not dist.is_initialized() and _env_world_size() > 1:
+        device = torch.device(device)
+        backend = "nccl" if device.type == "cuda" and dist.is_nccl_available() else "gloo"
+        dist.init_process_group(backend=backend)
+        atexit.register(_destroy)
+        logger.info("joined process group: rank %d of %d (%s)", dist.get_rank(), dist.get_world_size(), backend)
+    return rank_and_world()[1] > 1
+
+
+def _destroy() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def wrap(module: nn.Module, device: torch.device) -> nn.Module:
+    """``module`` in DistributedDataParallel (which broadcasts rank 0's weights to all ranks)."""
+    from torch.nn.parallel import DistributedDataParallel
+
+    device_ids = [device.index] if device.type == "cuda" else None
+    return DistributedDataParallel(module, device_ids=device_ids, gradient_as_bucket_view=True)
+
+
+def all_reduce_sum(tensor: Tensor) -> Tensor:
+    """Sum ``tensor`` over all ranks, in place (on NCCL through the current CUDA device); returns it."""
+    if dist.get_backend() == "nccl" and tensor.device.type != "cuda":
+        moved = tensor.to(torch.device("cuda", torch.cuda.current_device()))
+        dist.all_reduce(moved)
+        tensor.copy_(moved.to(tensor.device))
+    else:
+        dist.all_reduce(tensor)
+    return tensor
+
+
+def all_gather_objects(value: object) -> list[object]:
+    """Every rank's ``value`` (small, picklable), in rank order (a collective call)."""
+    everyone: list[object] = [None] * rank_and_world()[1]
+    dist.all_gather_object(everyone, value)
+    return everyone
+
+
+def sum_over_ranks(value: float) -> float:
+    """The sum of ``value`` over all ranks (a collective call)."""
+    return float(all_reduce_sum(torch.tensor([float(value)], dtype=torch.float64))[0])
+
+
+def barrier() -> None:
+    if rank_and_world()[1] > 1:
+        dist.barrier()
+
+
+def gather_rng_states(states: dict[str, Tensor]) -> dict[str, Tensor]:
+    """Rank 0's ``states`` plus every other rank's, as ``rank{r}.{name}`` (a collective call)."""
+    rank, world = rank_and_world()
+    if world == 1:
+        return states
+    everyone = all_gather_objects({k: v.cpu() for k, v in states.items()})
+    merged = dict(states) if rank == 0 else dict(everyone[0] or {})
+    for r, other in enumerate(everyone[1:], start=1):
+        merged.update({f"rank{r}.{k}": v for k, v in (other or {}).items()})
+    return merged
+
+
+def own_rng_states(states: Mapping[str, Tensor], rank: int) -> dict[str, Tensor] | None:
+    """This rank's part of :func:`gather_rng_states`'s result; None when the checkpoint has none for it."""
+    if rank == 0:
+        return dict(states)
+    prefix = f"rank{rank}."
+    own = {k[len(prefix):]: v for k, v in states.items() if k.startswith(prefix)}
+    return own or None
+
+
+def batch_share(batch_rows: int, global_rows: int, world_size: int) -> float:
+    """Loss weight of a rank's part: DDP averages gradients over ranks, so weight = W * n_r / N."""
+    return world_size * batch_rows / global_rows
+
+
+def launch(argv: Sequence[str], nproc: int, *, env: Mapping[str, str] | None = None) -> int:
+    """Run a command in ``nproc`` processes under torchrun on this machine; returns its exit code.
+
+    Equivalent to ``python -m torch.distributed.run --standalone
+    --nproc_per_node NPROC ARGV...``, where ``argv`` is a script and its
+    arguments, or ``["-m", "package.module", *arguments]``. Each process gets
+    ``OMP_NUM_THREADS = cpu_count // nproc`` unless the variable is set.
+
+    Examples
+    --------
+    ``launch(["-m", "vaelab.cli", "train", "mnist"], 2)`` trains on two processes.
+    """
+    if isinstance(nproc, bool) or not isinstance(nproc, int) or nproc < 1:
+        raise InputError(f"nproc must be an int >= 1, got {nproc!r}")
+    argv = list(argv)
+    if not argv:
+        raise InputError("argv must name a script or '-m module' to run, got an empty list")
+    environment = dict(os.environ if env is None else env)
+    environment.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}", *argv]
+    logger.info("launching: %s", " ".join(command))
+    return subprocess.run(command, env=environment, check=False).returncode
