@@ -15,6 +15,21 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 
+@contextmanager
+def vaelab_log_handler(handler: logging.Handler) -> Iterator[None]:
+    """Attach ``handler`` to the ``vaelab`` logger for the block, lowering its level to the handler's if needed."""
+    logger = logging.getLogger("vaelab")
+    previous = logger.level
+    if previous == logging.NOTSET or previous > handler.level:
+        logger.setLevel(handler.level)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+
 @dataclass
 class Console:
     """Where a command writes; streams default to the process's stdout and stderr at call time."""
@@ -47,16 +62,8 @@ class Console:
         handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
         handler.setLevel(logging.WARNING if self.quiet else logging.INFO)
         handler.addFilter(lambda record: record.levelno >= logging.WARNING or not record.name.startswith("vaelab.cli"))
-        logger = logging.getLogger("vaelab")
-        previous = logger.level
-        if previous == logging.NOTSET or previous > handler.level:
-            logger.setLevel(handler.level)
-        logger.addHandler(handler)
-        try:
+        with vaelab_log_handler(handler):
             yield
-        finally:
-            logger.removeHandler(handler)
-            logger.setLevel(previous)
 
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

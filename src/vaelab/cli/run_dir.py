@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vaelab.cli.config import RunConfig
+from vaelab.cli.console import vaelab_log_handler
 from vaelab.errors import InputError, ModelFileError
 from vaelab.serialization import atomic_write_text, read_json, write_json
 
@@ -188,16 +189,10 @@ class RunDir:
         handler = logging.FileHandler(self.log_file, mode="a", encoding="utf-8")
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
         handler.setLevel(logging.INFO)
-        logger = logging.getLogger("vaelab")
-        previous = logger.level
-        if previous == logging.NOTSET or previous > logging.INFO:
-            logger.setLevel(logging.INFO)
-        logger.addHandler(handler)
         try:
-            yield
+            with vaelab_log_handler(handler):
+                yield
         finally:
-            logger.removeHandler(handler)
-            logger.setLevel(previous)
             handler.close()
 
 
