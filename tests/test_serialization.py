@@ -145,3 +145,12 @@ def test_no_pickle_in_the_package():
         if any(word in p.read_text() for word in ("import pickle", "import cloudpickle", "torch.load(", "torch.save("))
     ]
     assert offenders == []
+
+
+def test_saved_files_get_the_usual_permissions(tmp_path):
+    import os
+
+    umask = os.umask(0)
+    os.umask(umask)
+    atomic_write_text(tmp_path / "f.txt", "x")
+    assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600

@@ -24,6 +24,16 @@ from torch import Tensor
 from vaelab.errors import ModelFileError
 
 PICKLE_PREFIXES = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05", b"PK\x03\x04")
+_umask: int | None = None
+
+
+def _file_mode() -> int:
+    """The mode a plainly created file would get (mkstemp's temporary files are 0600)."""
+    global _umask
+    if _umask is None:
+        _umask = os.umask(0)
+        os.umask(_umask)
+    return 0o666 & ~_umask
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
@@ -36,6 +46,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

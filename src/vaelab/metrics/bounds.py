@@ -11,9 +11,10 @@ the VAE literature is -L_k with k = 5000 (Burda et al. 2016, Section 5).
 
 The k importance weights are evaluated in chunks: the encoder runs once,
 ``(k_chunk, B, D)`` codes are drawn and decoded in one call of shape
-``(k_chunk * B, D)``, and the chunks are combined by a log-sum-exp over the
-chunk-wise log-sum-exps, so that any k fits in a fixed memory budget and no
-weight is ever exponentiated outside a log-sum-exp.
+``(k_chunk * B, D)``, and the chunks are combined by a running log-sum-exp
+(``logaddexp`` of the chunk-wise log-sum-exps, in float64), so that any k fits
+in a fixed memory budget and no weight is ever exponentiated outside a
+log-sum-exp.
 
 References
 ----------
@@ -198,16 +199,16 @@ def importance_sampled_log_likelihood(
         qb = DiagonalGaussian(mean[start : start + block], log_var[start : start + block])
         nb = xb.shape[0]
         x_rep = xb.expand(k_chunk, *xb.shape).reshape(k_chunk * nb, *xb.shape[1:])  # (k_chunk*nb, *S), built once
-        chunk_lse = []
+        lse = torch.full((nb,), -math.inf, dtype=torch.float64, device=mean.device)  # running log sum_i w_i
         for first in range(0, k, k_chunk):
             kc = min(k_chunk, k - first)
             z = qb.rsample((kc,), generator=generator)  # (kc, nb, D)
             params = module.decode(z.reshape(kc * nb, d))  # (kc*nb, *P)
             log_px_z = module.likelihood.log_prob(x_rep[: kc * nb], params).view(kc, nb)
             log_w = log_px_z + module.prior.log_prob(z) - qb.log_prob(z)  # (kc, nb)
-            chunk_lse.append(torch.logsumexp(log_w.double(), dim=0))  # (nb,)
+            lse = torch.logaddexp(lse, torch.logsumexp(log_w.double(), dim=0))  # (nb,)
             done += kc * nb
             if progress is not None:
                 progress(done, b * k)
-        out[start : start + nb] = torch.logsumexp(torch.stack(chunk_lse), dim=0) - math.log(k)
+        out[start : start + nb] = lse - math.log(k)
     return out.to(mean.dtype)
