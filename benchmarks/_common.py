@@ -29,6 +29,11 @@ if "--threads" in sys.argv[:-1]:  # before numpy loads its BLAS: --threads limit
 import numpy as np
 import torch
 
+try:
+    LOAD_AT_START = " ".join(f"{v:.2f}" for v in os.getloadavg())
+except OSError:
+    LOAD_AT_START = "n/a"
+
 
 def parser(description: str, *, repeats: int = 5) -> argparse.ArgumentParser:
     """An argument parser with the options every benchmark shares."""
@@ -69,7 +74,7 @@ def machine_info() -> dict[str, str]:
         "platform": platform.platform(),
         "cpu": f"{cpu_model()}, {os.cpu_count()} logical CPUs",
         "gpu": gpu,
-        "load average at start": load,
+        "load average (1, 5, 15 min) at start; at the end": f"{LOAD_AT_START}; {load}",
         "python": platform.python_version(),
         "torch": f"{torch.__version__} ({torch.get_num_threads()} threads)",
         "numpy": np.__version__,

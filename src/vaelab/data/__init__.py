@@ -25,11 +25,12 @@ from vaelab.data.dataset import Dataset, available_datasets, load_dataset, regis
 from vaelab.data.idx import read_idx
 from vaelab.data.images import load_image_folder
 from vaelab.data.mnist import load_mnist
-from vaelab.data.streaming import InMemorySource, MemmapSource
+from vaelab.data.streaming import InMemorySource, LoaderSource, MemmapSource
 
 __all__ = [
     "Dataset",
     "InMemorySource",
+    "LoaderSource",
     "MemmapSource",
     "available_datasets",
     "load_array",

@@ -44,8 +44,11 @@ class ProgressBar(Callback):
 
     On a terminal it draws a tqdm bar, refreshed every ``refresh_every`` steps
     (the only place the trainer's running sums are synchronized); elsewhere, or
-    without tqdm, it writes one plain line per epoch.
+    without tqdm, it writes one plain line per epoch. In a distributed run
+    only rank 0 shows it.
     """
+
+    main_process_only = True
 
     def __init__(self, refresh_every: int = 20, stream: Any = None) -> None:
         self.refresh_every = refresh_every
