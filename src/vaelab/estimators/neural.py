@@ -22,7 +22,7 @@ from vaelab.models.autoencoder import AutoencoderConfig, AutoencoderModel
 from vaelab.models.vae import VAEConfig, VAEModel
 from vaelab.nn import NetworkConfig
 from vaelab.training import Callback, ProgressBar, Trainer, TrainerConfig
-from vaelab.validation import check_int, check_is_fitted
+from vaelab.validation import as_tensor, check_example_shape, check_int, check_is_fitted
 
 #: options of the trainer an estimator passes through ``trainer_options``
 TRAINER_OPTIONS = ("optimizer", "weight_decay", "grad_clip", "amp", "restore_best", "checkpoint_every_steps")
@@ -117,8 +117,6 @@ class NeuralEstimator(EncoderDecoderEstimator):
         self.module_ = module
 
     def _check_valid(self, X_valid: Any) -> Tensor:
-        from vaelab.validation import as_tensor, check_example_shape
-
         Xv = as_tensor(X_valid, name="X_valid")
         check_example_shape(Xv, self.input_shape_, name="X_valid")
         return Xv

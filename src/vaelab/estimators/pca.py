@@ -8,9 +8,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from vaelab.estimators.base import ESTIMATORS, EncoderDecoderEstimator
+from vaelab.estimators.base import ESTIMATORS, EncoderDecoderEstimator, _like_input
 from vaelab.models.pca import PCAConfig, PCAModel
-from vaelab.validation import check_int
+from vaelab.validation import check_int, check_is_fitted
 
 
 @ESTIMATORS.register("PCA")
@@ -58,15 +58,9 @@ class PCA(EncoderDecoderEstimator):
     def score_samples(self, X: Any) -> Any:
         """Probabilistic-PCA log-likelihood of each example in nats, shape (n,)."""
         Xt = self._check_X(X)
-        return self._like(self.module_.log_likelihood(Xt.to(torch.float64)), X)
-
-    @staticmethod
-    def _like(result: Tensor, like: Any) -> Any:
-        return result if isinstance(like, Tensor) else result.numpy()
+        return _like_input(self.module_.log_likelihood(Xt.to(torch.float64)), X)
 
     def _buffer(self, name: str) -> np.ndarray:
-        from vaelab.validation import check_is_fitted
-
         check_is_fitted(self)
         return getattr(self.module_, name).cpu().numpy()
 
