@@ -127,6 +127,30 @@ def test_pca_matches_scikit_learn(pca_data):
     np.testing.assert_allclose(ours.score_samples(pca_data), ref.score_samples(pca_data), rtol=1e-8)
 
 
+def test_pca_of_float32_data_matches_the_float64_fit():
+    """float32 input: Gram blocks in float32 summed in float64, with a mean far from 0 (no cancellation)."""
+    rng = np.random.default_rng(6)
+    X = (rng.normal(size=(5000, 30)) * np.linspace(0.1, 3.0, 30) + 1000.0).astype(np.float32)
+    k = 4
+    ours, ref = PCA(latent_dim=k).fit(X), SkPCA(n_components=k).fit(X.astype(np.float64))
+    np.testing.assert_allclose(ours.explained_variance_, ref.explained_variance_, rtol=1e-5)
+    np.testing.assert_allclose(ours.noise_variance_, ref.noise_variance_, rtol=1e-5)
+    np.testing.assert_allclose(ours.mean_, ref.mean_, rtol=1e-7)
+    np.testing.assert_allclose(np.abs(np.sum(ours.components_ * ref.components_, axis=1)), 1.0, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_blocked_scatter_matrix_equals_the_direct_one(dtype):
+    from vaelab.models.pca import _mean_and_scatter
+
+    X = torch.randn(103, 9, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 2 + 5
+    mean, scatter = _mean_and_scatter(X.to(dtype), block_rows=10)  # 11 blocks, the last of 3 rows
+    Xc = X.to(dtype).to(torch.float64) - X.to(dtype).to(torch.float64).mean(0)
+    tol = 1e-12 if dtype == torch.float64 else 1e-5
+    torch.testing.assert_close(mean, X.to(dtype).to(torch.float64).mean(0), rtol=tol, atol=tol)
+    torch.testing.assert_close(scatter, Xc.T @ Xc, rtol=tol, atol=tol * 100)
+
+
 def test_full_rank_pca_inverts_exactly():
     X = np.random.default_rng(5).normal(size=(50, 6))
     pca = PCA(latent_dim=6).fit(X)

@@ -41,6 +41,34 @@ def _flip_signs(components: Tensor) -> Tensor:
     return components * signs[:, None]
 
 
+def _mean_and_scatter(X: Tensor, block_rows: int = 8192) -> tuple[Tensor, Tensor]:
+    """Column means and centred scatter matrix (X - mean)^T (X - mean) of ``X`` (n, d), both float64.
+
+    Rows are centred and multiplied block by block in ``X``'s own precision,
+    and the blocks' products are summed in float64, so no centred or float64
+    copy of the whole data is made. On CPU each block's product goes to NumPy,
+    whose BLAS computes ``B.T @ B`` as one symmetric rank-k update (half the
+    work of a general product; torch has no such path).
+    """
+    n, d = X.shape
+    mean = X.sum(0, dtype=torch.float64) / n
+    shift = mean.to(X.dtype)  # the rounded mean actually subtracted
+    scatter = torch.zeros(d, d, dtype=torch.float64)
+    on_cpu = X.device.type == "cpu"
+    for start in range(0, n, block_rows):
+        block = X[start:start + block_rows] - shift
+        if on_cpu:
+            b = block.numpy()
+            scatter += torch.from_numpy(b.T @ b)
+        else:
+            scatter += (block.T @ block).cpu()
+    # sum(X - shift) = n (mean - shift), so the scatter about `shift` exceeds
+    # the one about the exact mean by n * delta delta^T
+    delta = mean - shift.to(torch.float64)
+    scatter -= n * torch.outer(delta, delta)
+    return mean.to(X.device), scatter.to(X.device)
+
+
 @MODELS.register("PCAModel")
 class PCAModel(Model):
     """Linear encoder z = U^T (x - mu) and decoder x = U z + mu, fitted in closed form.
@@ -62,27 +90,36 @@ class PCAModel(Model):
 
     @torch.no_grad()
     def fit(self, x: Tensor) -> "PCAModel":
-        """Fit in closed form to ``x`` of shape (n, *input_shape); returns self."""
-        X = x.reshape(x.shape[0], -1).to(torch.float64)
+        """Fit in closed form to ``x`` of shape (n, *input_shape); returns self.
+
+        float64 input is computed in float64 throughout; float32 input has its
+        centred Gram matrix formed in float32 blocks and summed in float64
+        (scikit-learn computes float32 input wholly in float32), and every
+        decomposition runs in float64.
+        """
+        X = x.reshape(x.shape[0], -1)
+        if not X.is_floating_point() or X.dtype not in (torch.float32, torch.float64):
+            X = X.to(torch.float64)
         n, d = X.shape
         k = self.config.latent_dim
         if not 1 <= k <= min(n, d):
             raise InputError(
                 f"PCA latent_dim must be between 1 and min(n_samples, n_features) = {min(n, d)}, got {k}"
             )
-        mean = X.mean(0)
-        Xc = X - mean
         if n >= d:  # covariance route: one d x d eigendecomposition, cheap when n >> d
-            evals, evecs = torch.linalg.eigh(Xc.T @ Xc / (n - 1))
+            mean, scatter = _mean_and_scatter(X)
+            evals, evecs = torch.linalg.eigh(scatter / (n - 1))
             evals, vectors = evals.flip(0).clamp_min(0.0), evecs.flip(1).T  # descending, rows = components
         else:
-            _, s, vt = torch.linalg.svd(Xc, full_matrices=False)
+            X = X.to(torch.float64)
+            mean = X.mean(0)
+            _, s, vt = torch.linalg.svd(X - mean, full_matrices=False)
             evals, vectors = s**2 / (n - 1), vt
         total = evals.sum()
         self.mean.copy_(mean)
         self.components.copy_(_flip_signs(vectors[:k]))
         self.explained_variance.copy_(evals[:k])
-        self.explained_variance_ratio.copy_(evals[:k] / total if total > 0 else torch.zeros(k, dtype=X.dtype))
+        self.explained_variance_ratio.copy_(evals[:k] / total if total > 0 else torch.zeros(k, dtype=torch.float64))
         self.noise_variance.fill_(float(evals[k:].mean()) if k < min(n, d) else 0.0)
         return self
 
