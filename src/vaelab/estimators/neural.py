@@ -7,6 +7,7 @@ Training goes through the model-agnostic :class:`~vaelab.training.Trainer`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from vaelab.models.autoencoder import AutoencoderConfig, AutoencoderModel
 from vaelab.models.vae import VAEConfig, VAEModel
 from vaelab.nn import NetworkConfig
 from vaelab.training import Callback, ProgressBar, Trainer, TrainerConfig
+from vaelab.training.trainer import BatchSource
 from vaelab.validation import as_tensor, check_example_shape, check_int, check_is_fitted
 
 #: options of the trainer an estimator passes through ``trainer_options``
@@ -34,7 +36,7 @@ def binarize(batch: Tensor, generator: torch.Generator) -> Tensor:
 
 
 class NeuralEstimator(EncoderDecoderEstimator):
-    """What the autoencoder and the VAE share: building, splitting, training."""
+    """What the autoencoder and the VAE share: building, splitting, training (on arrays or sources)."""
 
     model_class: type[AutoencoderModel]
 
@@ -84,17 +86,7 @@ class NeuralEstimator(EncoderDecoderEstimator):
             Validation data; by default ``validation_fraction`` of ``X`` is held out.
         """
         self._validate_params(X.shape[0])
-        likelihood = build_likelihood(self.likelihood)
-        likelihood.check_data(X)
-        if self.binarize and likelihood.name != "bernoulli":
-            raise InputError(f"binarize='dynamic' needs likelihood='bernoulli', got likelihood={likelihood.name!r}")
-        # the user's global RNG is left as it was; everything below is seeded by ``seed``
-        with torch.random.fork_rng(devices=range(torch.cuda.device_count())), torch.enable_grad():
-            torch.manual_seed(self.seed)
-            module = self.model_class(self._module_config())
-            self._train(module, X, X_valid, likelihood, checkpoint_dir, resume, callbacks)
-
-    def _train(self, module, X, X_valid, likelihood, checkpoint_dir, resume, callbacks) -> None:
+        self._check_data(X, "X")
         if X_valid is None:
             X_train, X_val = self._split(X)
         else:
@@ -102,6 +94,142 @@ class NeuralEstimator(EncoderDecoderEstimator):
         batch = min(self.batch_size, X_train.shape[0])  # fewer rows than a batch still train
         train = InMemorySource(X_train, batch_size=batch, seed=self.seed)
         valid = None if X_val is None else InMemorySource(X_val, batch_size=max(batch, 256), seed=self.seed)
+        self._train(train, valid, checkpoint_dir, resume, callbacks)
+
+    def fit_source(
+        self,
+        train: BatchSource,
+        valid: BatchSource | None = None,
+        *,
+        checkpoint_dir: str | Path | None = None,
+        resume: bool = False,
+        callbacks: Sequence[Callback] = (),
+    ) -> NeuralEstimator:
+        """Fit the model to a source of batches, for data larger than memory; returns self.
+
+        Trains through the same trainer as ``fit``, on a source such as a
+        :class:`~vaelab.data.MemmapSource` over ``.npy`` files that holds only a
+        window of rows at a time; afterwards the estimator is fitted as after ``fit``.
+
+        Parameters
+        ----------
+        train : InMemorySource, MemmapSource or LoaderSource
+            Batches of shape (b, *example_shape), ``example_shape`` (d,), (H, W)
+            or (C, H, W). The source makes the batches and their order (from its
+            own ``seed``); the estimator's ``seed`` seeds the weights and the
+            noise. Its ``batch_size`` must equal the estimator's, else an
+            InputError, so that the saved parameters describe the training.
+        valid : source, optional
+            Validation data of the same example shape, for the ``valid_*``
+            history, ``patience`` and ``restore_best``. A source is never
+            split: ``validation_fraction`` is not used.
+        checkpoint_dir, resume, callbacks
+            As for ``fit``: checkpoints written after every epoch, continuing
+            from the latest one, extra trainer callbacks.
+
+        Raises
+        ------
+        InputError
+            If ``train`` or ``valid`` is not a batch source, is empty or has
+            examples of a wrong shape, if the batch sizes differ, or if a
+            first batch holds NaN or values the likelihood cannot score.
+
+        Notes
+        -----
+        Only the first batch of each source is checked (reading a stream twice
+        would double the cost of an epoch); bad values further on show up as a
+        diverged loss.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import numpy as np
+        >>> from vaelab import VAE
+        >>> from vaelab.data import MemmapSource
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     np.save(Path(tmp) / "x.npy", np.random.default_rng(0).random((64, 10), dtype=np.float32))
+        ...     source = MemmapSource(Path(tmp) / "x.npy", batch_size=32, seed=0)
+        ...     vae = VAE(latent_dim=2, batch_size=32, epochs=1, device="cpu").fit_source(source)
+        >>> vae.input_shape_, vae.sample(3, seed=0).shape
+        ((10,), (3, 10))
+        """
+        self._check_source(train, "train")
+        n = int(train.num_examples)
+        self._validate_params(n)
+        if min(train.batch_size, n) != min(self.batch_size, n):  # sizes of n or more make the same one batch
+            name = type(self).__name__
+            raise InputError(
+                f"train makes batches of {train.batch_size} examples, but this {name} has batch_size="
+                f"{self.batch_size}; give both the same size: {name}(batch_size={train.batch_size}, ...) "
+                f"or a source with batch_size={self.batch_size}"
+            )
+        example_shape = tuple(train.example_shape)
+        if valid is not None:
+            self._check_source(valid, "valid", like=example_shape)
+        for source, name in ((train, "train"), (valid, "valid")):
+            if source is not None:
+                self._check_data(self._first_batch(source, name), f"the first batch of {name}")
+        self.input_shape_ = example_shape
+        self.n_features_in_ = math.prod(example_shape)
+        self._train(train, valid, checkpoint_dir, resume, callbacks)
+        return self
+
+    def _check_source(self, source: Any, name: str, like: tuple[int, ...] | None = None) -> None:
+        """Raise unless ``source`` is a non-empty batch source with examples of shape (d,), (H, W) or (C, H, W).
+
+        With ``like``, its example shape must also be ``like`` (the training data's).
+        """
+        missing = [a for a in ("iter_epoch", "num_examples", "example_shape", "batch_size") if not hasattr(source, a)]
+        if missing:
+            raise InputError(
+                f"{name} must be a batch source (InMemorySource, MemmapSource or LoaderSource from vaelab.data), "
+                f"got {type(source).__name__} (without {', '.join(missing)}); for an array in memory call fit(X), "
+                f"for .npy files pass MemmapSource(paths, batch_size={self.batch_size!r}, seed={self.seed!r})"
+            )
+        shape = tuple(source.example_shape)
+        if not 1 <= len(shape) <= 3:
+            raise InputError(
+                f"{name} has examples of shape {shape}, but examples must have shape (d,), (H, W) or (C, H, W); "
+                "store the data as an array of shape (n, d), (n, H, W) or (n, C, H, W) "
+                "(X.reshape(-1, 1) for one feature)"
+            )
+        if like is not None and shape != like:
+            raise InputError(
+                f"{name} has examples of shape {shape}, but train has examples of shape {like}; "
+                "give both sources data of the same example shape"
+            )
+        if source.num_examples < 1:
+            raise InputError(f"{name} is empty (num_examples={source.num_examples}); it needs at least one example")
+
+    @staticmethod
+    def _first_batch(source: Any, name: str) -> Tensor:
+        """The first batch of epoch 0, checked as ``fit`` checks ``X``: float32 of shape (b, *example_shape)."""
+        first = next(iter(source.iter_epoch(0)), None)
+        got = None if first is None else tuple(first.shape)
+        if got is None or got[0] == 0 or got[1:] != tuple(source.example_shape):
+            raise InputError(
+                f"{name}'s first batch has shape {got}, but a source with num_examples={source.num_examples} and "
+                f"example_shape={tuple(source.example_shape)} must yield batches of shape (b, *example_shape), b >= 1"
+            )
+        return as_tensor(first, name=f"the first batch of {name}")
+
+    def _check_data(self, X: Tensor, name: str) -> None:
+        """The likelihood's check of the data, and that binarization has a Bernoulli likelihood to feed."""
+        likelihood = build_likelihood(self.likelihood)
+        likelihood.check_data(X, name)
+        if self.binarize and likelihood.name != "bernoulli":
+            raise InputError(f"binarize='dynamic' needs likelihood='bernoulli', got likelihood={likelihood.name!r}")
+
+    def _train(
+        self,
+        train: BatchSource,
+        valid: BatchSource | None,
+        checkpoint_dir: str | Path | None,
+        resume: bool,
+        callbacks: Sequence[Callback],
+    ) -> None:
+        """Build a new module and train it on the sources: the one training path of ``fit`` and ``fit_source``."""
         trainer_config = TrainerConfig(
             epochs=self.epochs,
             learning_rate=self.learning_rate,
@@ -112,7 +240,11 @@ class NeuralEstimator(EncoderDecoderEstimator):
         )
         all_callbacks = ([ProgressBar()] if self.verbose else []) + list(callbacks)
         trainer = Trainer(trainer_config, all_callbacks, transform=binarize if self.binarize else None)
-        self.history_ = trainer.fit(module, train, valid, checkpoint_dir=checkpoint_dir, resume=resume)
+        # the user's global RNG is left as it was; everything below is seeded by ``seed``
+        with torch.random.fork_rng(devices=range(torch.cuda.device_count())), torch.enable_grad():
+            torch.manual_seed(self.seed)
+            module = self.model_class(self._module_config())
+            self.history_ = trainer.fit(module, train, valid, checkpoint_dir=checkpoint_dir, resume=resume)
         module.eval()
         self.module_ = module
 
