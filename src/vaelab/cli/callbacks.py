@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 class HistoryWriter(Callback):
     """Rewrite ``history.csv`` after every epoch (all epochs so far, also across resumes)."""
 
+    main_process_only = True
+
     def __init__(self, run: RunDir) -> None:
         self.run = run
 
@@ -34,6 +36,8 @@ class HistoryWriter(Callback):
 
 class EpochLogger(Callback):
     """Log the start, every epoch and the end of training (to the run's ``train.log``)."""
+
+    main_process_only = True
 
     def on_fit_start(self, trainer: Trainer) -> None:
         state = trainer.state
@@ -74,6 +78,8 @@ def check_tensorboard() -> None:
 
 class TensorBoardLogger(Callback):
     """Write every numeric column of each epoch's row as a TensorBoard scalar (x axis: epoch)."""
+
+    main_process_only = True
 
     def __init__(self, log_dir: str | Path) -> None:
         self.log_dir = Path(log_dir)

@@ -94,6 +94,10 @@ class RunConfig:
     threads : int
         CPU threads of torch while training (0 = torch's default, one per
         core). Small models train fastest with 1, above all on a busy machine.
+    nproc : int
+        Processes of data-parallel training (DDP under torchrun, gloo on CPU,
+        NCCL on CUDA); 1 trains in the calling process. ``vaelab resume``
+        continues a run with the same number unless told otherwise.
     tensorboard : bool
         Also log every epoch to ``<run>/tensorboard`` (needs the tensorboard package).
     """
@@ -119,6 +123,7 @@ class RunConfig:
     seed: int = 0
     device: str = "auto"
     threads: int = 0
+    nproc: int = 1
     tensorboard: bool = False
 
     def __post_init__(self) -> None:
@@ -138,7 +143,7 @@ class RunConfig:
         _choice("activation", self.activation, sorted(ACTIVATIONS))
         _choice("likelihood", self.likelihood, [AUTO, *LIKELIHOODS.names()])
         _choice("binarize", self.binarize, list(BINARIZE))
-        for name in ("latent_dim", "epochs", "batch_size"):
+        for name in ("latent_dim", "epochs", "batch_size", "nproc"):
             _at_least(name, getattr(self, name), 1)
         for name in ("image_size", "patience", "seed", "threads"):
             _at_least(name, getattr(self, name), 0)
@@ -151,6 +156,8 @@ class RunConfig:
             raise ConfigError(f"learning_rate must be > 0, got {self.learning_rate}")
         if not self.beta >= 0:
             raise ConfigError(f"beta must be >= 0, got {self.beta}")
+        if self.nproc > 1 and self.model == "pca":
+            raise ConfigError("nproc applies to the trained models (autoencoder, vae); PCA is fitted in closed form in one process")
         if self.binarize == "dynamic" and self.likelihood not in (AUTO, "bernoulli"):
             raise ConfigError(f"binarize = 'dynamic' needs likelihood 'bernoulli', got {self.likelihood!r}")
 

@@ -19,8 +19,8 @@ torchrun sets (``WORLD_SIZE > 1``; gloo on CPU, NCCL on CUDA, each process on
   up to the reparameterization noise; a deterministic model (the autoencoder)
   gives the same weights up to floating-point rounding.
 
-Launch with ``torchrun --standalone --nproc_per_node N script.py`` or, from
-Python, :func:`launch`.
+Launch with ``torchrun --standalone --nproc_per_node N script.py``, from
+Python with :func:`launch`, or from the command line with ``vaelab train --nproc N``.
 """
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 import torch
 import torch.distributed as dist
@@ -159,24 +160,76 @@ def batch_share(batch_rows: int, global_rows: int, world_size: int) -> float:
 
 
 def launch(argv: Sequence[str], nproc: int, *, env: Mapping[str, str] | None = None) -> int:
-    """Run a command in ``nproc`` processes under torchrun on this machine; returns its exit code.
+    """Run a command in ``nproc`` processes on this machine, as torchrun does; returns its exit code.
 
-    Equivalent to ``python -m torch.distributed.run --standalone
-    --nproc_per_node NPROC ARGV...``, where ``argv`` is a script and its
-    arguments, or ``["-m", "package.module", *arguments]``. Each process gets
-    ``OMP_NUM_THREADS = cpu_count // nproc`` unless the variable is set.
+    Runs torch's elastic launcher (the engine of ``torchrun --standalone
+    --nproc_per_node NPROC``) in this process: ``argv`` is a script and its
+    arguments, or ``["-m", "package.module", *arguments]``, started with this
+    Python. Each process gets torchrun's environment (``RANK``,
+    ``WORLD_SIZE``, ``MASTER_ADDR``, ...) and ``OMP_NUM_THREADS = cpu_count
+    // nproc`` unless ``env`` (default: this process's environment) sets it.
+    The launcher's own log is silenced: the processes report their errors.
+
+    Returns
+    -------
+    int
+        0 when every process succeeded, else the exit code of the first that failed.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        On Ctrl-C or SIGTERM, after the processes were stopped.
 
     Examples
     --------
-    ``launch(["-m", "vaelab.cli", "train", "mnist"], 2)`` trains on two processes.
+    ``launch(["-m", "vaelab.cli", "resume", "runs/mnist-vae"], 2)`` continues a run on two processes.
     """
     if isinstance(nproc, bool) or not isinstance(nproc, int) or nproc < 1:
         raise InputError(f"nproc must be an int >= 1, got {nproc!r}")
-    argv = list(argv)
+    argv = [str(a) for a in argv]
     if not argv:
         raise InputError("argv must name a script or '-m module' to run, got an empty list")
+    from torch.distributed.elastic.multiprocessing.api import SignalException
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.launcher.api import LaunchConfig, elastic_launch
+
     environment = dict(os.environ if env is None else env)
     environment.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}", *argv]
-    logger.info("launching: %s", " ".join(command))
-    return subprocess.run(command, env=environment, check=False).returncode
+    config = LaunchConfig(
+        min_nodes=1,
+        max_nodes=1,
+        nproc_per_node=nproc,
+        run_id=str(uuid.uuid4()),
+        rdzv_backend="c10d",
+        rdzv_endpoint="localhost:0",  # a free port, as torchrun --standalone
+        max_restarts=0,
+        monitor_interval=0.2,
+    )
+    logger.info("launching %d processes: %s %s", nproc, sys.executable, " ".join(argv))
+    elastic_log = logging.getLogger("torch.distributed.elastic")
+    level = elastic_log.level
+    elastic_log.setLevel(logging.CRITICAL)
+    try:
+        with _environment(environment):
+            elastic_launch(config, entrypoint=sys.executable)("-u", *argv)
+    except ChildFailedError as exc:
+        _, failure = exc.get_first_failure()
+        return int(failure.exitcode) or 1
+    except SignalException:
+        raise KeyboardInterrupt from None
+    finally:
+        elastic_log.setLevel(level)
+    return 0
+
+
+@contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """``os.environ`` replaced by ``values`` while the block runs (started processes inherit it)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)

@@ -5,16 +5,23 @@ the data, and only then creates the run directory: bad options or missing data
 leave nothing behind. ``config.toml`` is written before training starts and a
 checkpoint after every epoch, so an interrupted run can always be resumed, and
 a resumed run ends with exactly the weights of an uninterrupted one.
+
+With ``--nproc N`` the parent process creates the run directory, then runs
+``vaelab resume RUN`` in N processes under torch's elastic launcher (the
+engine of torchrun); they train data-parallel and rank 0 alone writes the
+checkpoints, the history, the model and the metrics.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import io
 import logging
+import os
 import shutil
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -28,7 +35,7 @@ from vaelab.cli.data import load_run_data
 from vaelab.cli.errors import ConfigError
 from vaelab.cli.options import Debug, Force, Quiet, RunArg
 from vaelab.cli.run_dir import RunDir
-from vaelab.errors import InputError, ModelFileError
+from vaelab.errors import InputError, ModelFileError, VaelabError
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +51,7 @@ vaelab train mnist --data-dir ../shared/data --binarize dynamic --epochs 30 --ou
 vaelab train --model pca --data mnist --data-dir ../shared/data --latent-dim 16 --out runs/mnist-pca
 vaelab train --data my_table.csv --label-column label --model autoencoder --latent-dim 4
 vaelab train --config run.toml --epochs 5 --out runs/short
+vaelab train mnist --data-dir ../shared/data --binarize dynamic --nproc 2 --out runs/mnist-ddp
 ```
 
 A --config file is TOML with the same names as the options (latent_dim = 16, hidden_dims = [512, 256], ...);
@@ -55,6 +63,7 @@ RESUME_EPILOG = """**Examples**
 
 ```
 vaelab resume runs/mnist-vae
+vaelab resume runs/mnist-ddp --nproc 2
 ```
 """
 
@@ -95,14 +104,19 @@ def fit_run(
 ) -> dict[str, Any]:
     """Fit the run's model, save it, its history and its test metrics; returns the metrics.
 
+    ``resume`` continues from the run's last checkpoint when it has one.
     ``progress`` is the callback that shows training progress (default: a
     bar per epoch, or a line per epoch off a terminal; none when quiet).
+    In a process group (``--nproc``), every rank trains and rank 0 alone
+    writes; the other ranks return no metrics.
     """
     from vaelab.estimators import NeuralEstimator
     from vaelab.training import ProgressBar, has_checkpoint
+    from vaelab.training.distributed import is_main_process
 
     estimator = config.build_estimator()
-    with run.logging_to_file(), torch_threads(config.threads):
+    main = is_main_process()
+    with run.logging_to_file() if main else nullcontext(), torch_threads(config.threads):
         logger.info("%s %s in %s", "resume" if resume else "train", config.estimator_name, run.root.resolve())
         logger.info("data: %s", dataset.description)
         fit_kwargs: dict[str, Any] = {}
@@ -113,8 +127,6 @@ def fit_run(
             cbs += [] if progress is None else [progress]
             cbs += [TensorBoardLogger(run.tensorboard)] if config.tensorboard else []
             continuing = resume and has_checkpoint(run.checkpoints)
-            if resume and not continuing:
-                console.note("no checkpoint was written yet: training starts from the beginning")
             fit_kwargs = {"checkpoint_dir": run.checkpoints, "resume": continuing, "callbacks": [*cbs, *callbacks]}
             if dataset.x_valid is not None:
                 fit_kwargs["X_valid"] = dataset.x_valid
@@ -135,6 +147,8 @@ def fit_run(
                     "the run directory mixes files of different runs"
                 ) from None
             raise
+        if not main:
+            return {}
         history = list(getattr(estimator, "history_", None) or [])
         seconds = sum(float(r.get("seconds", 0.0)) for r in history) if history else time.perf_counter() - started
         estimator.save(run.model_dir)
@@ -208,9 +222,21 @@ def train_run(
     callbacks: Sequence[Any] = (),
     download: bool = False,
 ) -> RunDir:
-    """Train a new run of ``config`` into ``out`` (default ``runs/<data>-<model>``)."""
+    """Train a new run of ``config`` into ``out`` (default ``runs/<data>-<model>``).
+
+    With ``config.nproc > 1`` the run is trained by that many processes
+    (``callbacks`` then do not apply: they live in this process).
+    """
+    if os.environ.get("WORLD_SIZE", "1") != "1":
+        raise ConfigError(
+            "`vaelab train` must not run under torchrun (every process would create the run directory); "
+            "use `vaelab train --nproc N`, or start `torchrun ... -m vaelab.cli resume RUN` on a created run"
+        )
     run, config, dataset = start_run(config, out, force=force, download=download)
     try:
+        if config.nproc > 1:
+            fit_in_processes(run, config, console=console)
+            return run
         metrics = fit_run(run, config, dataset, resume=False, console=console, callbacks=callbacks)
     except Exception:
         discard_if_unstarted(run)
@@ -219,8 +245,49 @@ def train_run(
     return run
 
 
-def resume_run(path: Path, *, console: Console, callbacks: Sequence[Any] = ()) -> RunDir:
-    """Continue an interrupted run from its last checkpoint."""
+def fit_in_processes(run: RunDir, config: RunConfig, *, console: Console) -> None:
+    """Train ``run`` data-parallel: ``vaelab resume RUN`` in ``config.nproc`` processes on this machine.
+
+    The processes print their own progress and errors; rank 0 prints the results.
+    """
+    import torch
+
+    from vaelab._runtime import resolve_device
+    from vaelab.training import has_checkpoint
+    from vaelab.training.distributed import launch
+
+    nproc = config.nproc
+    device = resolve_device(config.device)
+    if device.type == "cuda" and nproc > torch.cuda.device_count():
+        raise ConfigError(
+            f"nproc = {nproc} needs one GPU per process, but {torch.cuda.device_count()} are visible; "
+            f"pass --nproc {torch.cuda.device_count()} or --device cpu"
+        )
+    if device.type not in ("cpu", "cuda"):
+        raise ConfigError(f"nproc > 1 needs --device cpu or cuda, got {device.type}")
+    fresh = not has_checkpoint(run.checkpoints)
+    console.note(f"{'training' if fresh else 'resuming'} on {nproc} processes (DDP, {'gloo' if device.type == 'cpu' else 'nccl'})")
+    argv = ["-m", "vaelab.cli", "resume", str(run.root), "--nproc", str(nproc), "--worker"]
+    code = launch(argv + (["--quiet"] if console.quiet else []), nproc)
+    if code != 0:
+        raise VaelabError(
+            f"training on {nproc} processes failed (exit code {code}): see the processes' error above "
+            f"and {run.root / 'train.log'}"
+        )
+
+
+def resume_run(
+    path: Path, *, console: Console, callbacks: Sequence[Any] = (), nproc: int | None = None, worker: bool = False
+) -> RunDir:
+    """Continue an interrupted run from its last checkpoint.
+
+    ``nproc`` overrides the number of processes of the run's ``config.toml``.
+    ``worker`` marks the processes that ``--nproc`` starts: they train (in
+    the process group torchrun's environment describes) without relaunching.
+    """
+    from vaelab._runtime import resolve_device
+    from vaelab.training import distributed, has_checkpoint
+
     run = RunDir.open(path)
     if run.complete:
         raise InputError(
@@ -228,11 +295,22 @@ def resume_run(path: Path, *, console: Console, callbacks: Sequence[Any] = ()) -
             f"`vaelab train --config {run.config_file} --out <new folder>`"
         )
     config = run.config()
+    if nproc is not None:
+        config = dataclasses.replace(config, nproc=nproc)
     if config.tensorboard:
         check_tensorboard()
+    if distributed.init_from_env(resolve_device(config.device)):
+        if not distributed.is_main_process():
+            console = Console(quiet=True, out=io.StringIO())  # rank 0 alone reports
+    elif config.nproc > 1 and not worker:
+        fit_in_processes(run, config, console=console)
+        return run
+    if not worker and not has_checkpoint(run.checkpoints):
+        console.note("no checkpoint was written yet: training starts from the beginning")
     dataset = load_run_data(config)
     metrics = fit_run(run, config, dataset, resume=True, console=console, callbacks=callbacks)
-    finish(run, config, metrics, console)
+    if distributed.is_main_process():
+        finish(run, config, metrics, console)
     return run
 
 
@@ -351,6 +429,18 @@ def train_command(
             help=("CPU threads for torch (0: one per core). 1 is fastest for small models on a busy machine."),
         ),
     ] = None,
+    nproc: Annotated[
+        Optional[int],
+        _opt(
+            "--nproc",
+            panel=TRAINING,
+            min=1,
+            help=(
+                "Train data-parallel on N processes of this machine (DDP, launched as torchrun does; gloo on CPU, "
+                "NCCL with one GPU per process). On CPU they share the cores."
+            ),
+        ),
+    ] = None,
     tensorboard: Annotated[
         Optional[bool],
         _opt(
@@ -406,6 +496,7 @@ def train_command(
         "seed": seed,
         "device": device,
         "threads": threads,
+        "nproc": nproc,
         "tensorboard": tensorboard,
     }
     console = Console(quiet=quiet)
@@ -414,12 +505,28 @@ def train_command(
         train_run(config, out, force=force, console=console, download=download)
 
 
-def resume_command(run: RunArg, quiet: Quiet = False, debug: Debug = False) -> None:
+def resume_command(
+    run: RunArg,
+    nproc: Annotated[
+        Optional[int],
+        typer.Option(
+            "--nproc",
+            min=1,
+            show_default=False,
+            help="Processes to train on. [default: the run's nproc in config.toml]",
+        ),
+    ] = None,
+    worker: Annotated[bool, typer.Option("--worker", hidden=True)] = False,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
     """Continue an interrupted run exactly where its last checkpoint left it.
 
     Reads RUN/config.toml and the latest checkpoint in RUN/checkpoints; the
-    finished run has the same weights as one that was never interrupted.
+    finished run has the same weights as one that was never interrupted
+    (on as many processes as it was started with; with another --nproc the
+    new processes draw fresh noise).
     """
     console = Console(quiet=quiet)
     with console.logging():
-        resume_run(run, console=console)
+        resume_run(run, console=console, nproc=nproc, worker=worker)
