@@ -184,6 +184,24 @@ def test_evaluate_prints_and_saves(work: Path, capsys: pytest.CaptureFixture[str
     assert test["nll_samples"] == 4 and test["nll"] >= -test["elbo"] - 1.0  # the IS bound is at least as tight
 
 
+def test_evaluate_threads_apply_to_the_command_only(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from vaelab.cli.commands import evaluate as evaluate_module
+
+    before, real, seen = torch.get_num_threads(), evaluate_module.compute_metrics, []
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(torch.get_num_threads())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(evaluate_module, "compute_metrics", spy)
+    wanted = 1 if before != 1 else 2
+    assert vaelab("evaluate", work / "ae", "--threads", wanted, "--quiet") == 0
+    assert seen == [wanted] and torch.get_num_threads() == before
+    assert vaelab("evaluate", work / "ae", "--threads", -1) == 2
+
+
 def test_sample_png_and_npy(work: Path) -> None:
     png, npy = work / "samples.png", work / "samples.npy"
     assert vaelab("sample", work / "vae", "-n", 12, "--seed", 0, "--cols", 4, "--out", png) == 0

@@ -15,9 +15,10 @@ from typing import Annotated
 
 import typer
 
+from vaelab._runtime import torch_threads
 from vaelab.cli.callbacks import EpochProgress
 from vaelab.cli.commands.report import compare_runs, history_of, recorded_test_metrics
-from vaelab.cli.commands.train import fit_run, start_run, torch_threads
+from vaelab.cli.commands.train import fit_run, start_run
 from vaelab.cli.config import RunConfig
 from vaelab.cli.console import Console, format_table
 from vaelab.cli.data import pick_split

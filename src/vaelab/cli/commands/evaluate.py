@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import inspect
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 import typer
 
+from vaelab._runtime import torch_threads
 from vaelab.cli.console import Console, format_table
 from vaelab.cli.data import load_run_data, pick_split
 from vaelab.cli.errors import UsageError
@@ -18,7 +19,7 @@ EPILOG = """**Examples**
 ```
 vaelab evaluate runs/mnist-vae
 vaelab evaluate runs/mnist-vae --split train --seed 1
-vaelab evaluate runs/mnist-vae --nll-samples 1000
+vaelab evaluate runs/mnist-vae --nll-samples 1000 --threads 2
 ```
 """
 
@@ -76,6 +77,15 @@ def evaluate_command(
         int, typer.Option("--nll-samples", min=0, help="Also estimate -log p(x) with K importance samples (0: skip).")
     ] = 0,
     seed: Seed = 0,
+    threads: Annotated[
+        Optional[int],
+        typer.Option(
+            "--threads",
+            min=0,
+            show_default=False,
+            help="CPU threads for torch (0: one per core). [default: the run's threads in config.toml]",
+        ),
+    ] = None,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -93,7 +103,8 @@ def evaluate_command(
         estimator = run_dir.load_model(config)
         x, _ = pick_split(load_run_data(config), split)
         console.note(f"evaluating {type(estimator).__name__} on {len(x)} {split} examples ...")
-        metrics = compute_metrics(estimator, x, seed=seed, nll_samples=nll_samples, console=console)
+        with torch_threads(config.threads if threads is None else threads):
+            metrics = compute_metrics(estimator, x, seed=seed, nll_samples=nll_samples, console=console)
         run_dir.update_metrics(split, metrics)
         console.result(metrics_table(metrics))
         console.note(f"saved to {run_dir.metrics_file}")
