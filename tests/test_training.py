@@ -76,6 +76,38 @@ class _Crash(Callback):
 # ------------------------------------------------------------------ resume
 
 
+def test_cosine_schedule_values() -> None:
+    from vaelab.training.trainer import scheduled_lr
+
+    assert scheduled_lr("constant", 0.1, 7, 10) == 0.1
+    assert scheduled_lr("cosine", 0.1, 0, 10) == pytest.approx(0.1)
+    assert scheduled_lr("cosine", 0.1, 5, 10) == pytest.approx(0.05)
+    assert 0 < scheduled_lr("cosine", 0.1, 9, 10) < 0.003  # the last step still moves
+    values = [scheduled_lr("cosine", 0.1, s, 10) for s in range(10)]
+    assert values == sorted(values, reverse=True)
+    with pytest.raises(InputError, match="lr_schedule must be one of"):
+        TrainerConfig(lr_schedule="linear")
+
+
+def test_cosine_run_resumes_on_the_same_curve(tmp_path: Path) -> None:
+    x = _x()
+    train = InMemorySource(x, batch_size=32, seed=1)  # 5 steps per epoch, 15 in all
+    full = _ae()
+    history = _fit(full, train, transform=None, lr_schedule="cosine", learning_rate=0.01)
+    lrs = [row["lr"] for row in history]  # the step size of each epoch's last step
+    assert lrs == pytest.approx([0.01 * 0.5 * (1 + math.cos(math.pi * s / 15)) for s in (4, 9, 14)])
+    constant = _ae()
+    _fit(constant, train, transform=None, learning_rate=0.01)
+    assert not _equal(_params(full), _params(constant))
+    config = TrainerConfig(epochs=3, device="cpu", seed=1, lr_schedule="cosine", learning_rate=0.01)
+    with pytest.raises(RuntimeError, match="simulated"):
+        Trainer(config, [_Crash(7)]).fit(_ae(), train, checkpoint_dir=tmp_path)
+    resumed = _ae()
+    Trainer(config).fit(resumed, train, checkpoint_dir=tmp_path, resume=True)
+    assert _equal(_params(full), _params(resumed))
+
+
+
 @pytest.mark.parametrize("crash_at", [4, 8, 11])  # resumes from step 3 (mid-epoch 1), 6 (mid-epoch 2), 10 (epoch end)
 def test_interrupted_and_resumed_run_equals_uninterrupted(tmp_path: Path, crash_at: int) -> None:
     x = _x()

@@ -86,6 +86,8 @@ class RunConfig:
     binarize : str
         ``"none"`` or ``"dynamic"`` (resample binary pixels from grey levels each batch).
     epochs, batch_size, learning_rate, validation_fraction : training settings.
+    lr_schedule : str
+        ``"constant"`` or ``"cosine"`` (the step size falls to 0 at the last epoch).
     patience : int
         Early stopping after this many epochs without validation improvement (0 = off).
     seed : int
@@ -118,6 +120,7 @@ class RunConfig:
     epochs: int = 30
     batch_size: int = 128
     learning_rate: float = 1e-3
+    lr_schedule: str = "constant"
     validation_fraction: float = 0.1
     patience: int = 0
     seed: int = 0
@@ -129,6 +132,7 @@ class RunConfig:
     def __post_init__(self) -> None:
         from vaelab.likelihoods import LIKELIHOODS
         from vaelab.nn import ACTIVATIONS, NETWORKS
+        from vaelab.training.trainer import LR_SCHEDULES
 
         names = model_names()
         object.__setattr__(self, "model", self.model.lower())
@@ -143,6 +147,7 @@ class RunConfig:
         _choice("activation", self.activation, sorted(ACTIVATIONS))
         _choice("likelihood", self.likelihood, [AUTO, *LIKELIHOODS.names()])
         _choice("binarize", self.binarize, list(BINARIZE))
+        _choice("lr_schedule", self.lr_schedule, list(LR_SCHEDULES))
         for name in ("latent_dim", "epochs", "batch_size", "nproc"):
             _at_least(name, getattr(self, name), 1)
         for name in ("image_size", "patience", "seed", "threads"):
@@ -301,6 +306,7 @@ class RunConfig:
             "epochs": self.epochs,
             "batch_size": self.batch_size,
             "learning_rate": self.learning_rate,
+            "lr_schedule": self.lr_schedule,
             "validation_fraction": self.validation_fraction,
             "patience": self.patience or None,
             "seed": self.seed,

@@ -233,6 +233,7 @@ class NeuralEstimator(EncoderDecoderEstimator):
         trainer_config = TrainerConfig(
             epochs=self.epochs,
             learning_rate=self.learning_rate,
+            lr_schedule=self.lr_schedule,
             patience=self.patience if valid is not None else None,
             seed=self.seed,
             device=self.device,
@@ -278,6 +279,9 @@ _COMMON_DOC = """
     binarize : False or "dynamic"
         Resample binary data from the grey levels at every batch (Bernoulli only).
     epochs, batch_size, learning_rate : training length, batch size and Adam's step size.
+    lr_schedule : str
+        ``"constant"``, or ``"cosine"``: the step size falls along a half cosine
+        to 0 at the end of ``epochs`` (the better choice for a fixed budget).
     validation_fraction : float
         Share of X held out (seeded) for validation and early stopping.
     patience : int or None
@@ -332,6 +336,7 @@ class Autoencoder(NeuralEstimator):
         epochs: int = 30,
         batch_size: int = 128,
         learning_rate: float = 1e-3,
+        lr_schedule: str = "constant",
         validation_fraction: float = 0.1,
         patience: int | None = None,
         seed: int = 0,
@@ -346,6 +351,7 @@ class Autoencoder(NeuralEstimator):
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
+        self.lr_schedule = lr_schedule
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.seed = seed
@@ -404,6 +410,7 @@ class VAE(NeuralEstimator):
         epochs: int = 30,
         batch_size: int = 128,
         learning_rate: float = 1e-3,
+        lr_schedule: str = "constant",
         validation_fraction: float = 0.1,
         patience: int | None = None,
         seed: int = 0,
@@ -420,6 +427,7 @@ class VAE(NeuralEstimator):
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
+        self.lr_schedule = lr_schedule
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.seed = seed

@@ -48,6 +48,7 @@ from vaelab.training.sums import TermSums
 logger = logging.getLogger(__name__)
 
 OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
+LR_SCHEDULES = ("constant", "cosine")
 
 
 class TrainingDiverged(VaelabError, RuntimeError):
@@ -81,6 +82,11 @@ class TrainerConfig:
     epochs : int
         Passes over the training data.
     learning_rate : float
+    lr_schedule : str
+        ``"constant"``, or ``"cosine"``: the learning rate falls along a half
+        cosine from ``learning_rate`` at the first step to 0 after the last
+        step of ``epochs`` (Loshchilov & Hutter 2017, without restarts). It is
+        a function of the step alone, so a resumed run follows the same curve.
     optimizer : str
         ``"adam"`` or ``"adamw"``.
     weight_decay : float
@@ -112,6 +118,7 @@ class TrainerConfig:
 
     epochs: int = 30
     learning_rate: float = 1e-3
+    lr_schedule: str = "constant"
     optimizer: str = "adam"
     weight_decay: float = 0.0
     patience: int | None = None
@@ -129,6 +136,8 @@ class TrainerConfig:
             raise InputError(f"epochs must be an integer >= 1, got {self.epochs!r}")
         if not self.learning_rate > 0:
             raise InputError(f"learning_rate must be > 0, got {self.learning_rate!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise InputError(f"lr_schedule must be one of {list(LR_SCHEDULES)}, got {self.lr_schedule!r}")
         if self.optimizer not in OPTIMIZERS:
             raise InputError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {self.optimizer!r}")
         if self.patience is not None and self.patience < 1:
@@ -150,6 +159,13 @@ class TrainState:
     partial_sums: dict[str, float] = field(default_factory=dict)  # train terms * n, current epoch, all ranks
     partial_count: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def scheduled_lr(schedule: str, base: float, step: int, total_steps: int) -> float:
+    """The learning rate of optimizer step ``step`` (0-based) of ``total_steps`` under ``schedule``."""
+    if schedule == "constant" or total_steps <= 1:
+        return base
+    return base * 0.5 * (1.0 + math.cos(math.pi * min(step, total_steps) / total_steps))
 
 
 def _batch_seed(seed: int, epoch: int, batch: int, rank: int = 0) -> int:
@@ -329,7 +345,13 @@ class Trainer:
         for cb in callbacks:
             cb.on_epoch_start(self, epoch)
         started = time.perf_counter()
+        scheduled = cfg.lr_schedule != "constant"
+        total_steps = cfg.epochs * self.batches_per_epoch
         for xb, n, weight in self._batches(train, epoch):
+            if scheduled:
+                lr = scheduled_lr(cfg.lr_schedule, cfg.learning_rate, state.step, total_steps)
+                for group in self.optimizer.param_groups:
+                    group["lr"] = lr
             if transform is not None:
                 generator.manual_seed(_batch_seed(cfg.seed, epoch, state.batch, self.rank))
                 xb = transform(xb, generator)

@@ -20,13 +20,14 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
+from vaelab._runtime import torch_threads
 from vaelab.cli.callbacks import EpochLogger, HistoryWriter, TensorBoardLogger, check_tensorboard
 from vaelab.cli.commands.evaluate import compute_metrics, metrics_table
 from vaelab.cli.config import RunConfig
@@ -163,20 +164,6 @@ def fit_run(
             logger.info("test metrics: %s", {k: v for k, v in metrics.items() if isinstance(v, (int, float))})
         logger.info("saved the model to %s", run.model_dir)
     return metrics
-
-
-@contextmanager
-def torch_threads(n: int) -> Iterator[None]:
-    """Use ``n`` torch CPU threads in the block (0: leave the setting alone)."""
-    import torch
-
-    previous = torch.get_num_threads()
-    if n:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def finish(run: RunDir, config: RunConfig, metrics: dict[str, Any], console: Console) -> None:
@@ -409,6 +396,14 @@ def train_command(
     learning_rate: Annotated[
         Optional[float], _opt("--learning-rate", "--lr", panel=TRAINING, help="Adam's step size.")
     ] = None,
+    lr_schedule: Annotated[
+        Optional[str],
+        _opt(
+            "--lr-schedule",
+            panel=TRAINING,
+            help="constant, or cosine: the step size falls along a half cosine to 0 at the last epoch.",
+        ),
+    ] = None,
     validation_fraction: Annotated[
         Optional[float],
         _opt("--validation-fraction", panel=TRAINING, help=("Share of the training data held out for validation.")),
@@ -491,6 +486,7 @@ def train_command(
         "epochs": epochs,
         "batch_size": batch_size,
         "learning_rate": learning_rate,
+        "lr_schedule": lr_schedule,
         "validation_fraction": validation_fraction,
         "patience": patience,
         "seed": seed,
