@@ -7,6 +7,8 @@ mercy of other processes on the machine.
 from __future__ import annotations
 
 import math
+import os
+import select
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -273,3 +275,27 @@ def test_trainer_config_checks() -> None:
         TrainerConfig(epochs=0)
     with pytest.raises(InputError, match="checkpoint_every_steps"):
         TrainerConfig(checkpoint_every_steps=0)
+
+
+# ----------------------------------------------------------------- progress
+
+
+def test_progress_bar_draws_on_a_terminal_without_a_size() -> None:
+    """A fresh pseudo-terminal reports 0 columns, as some CI consoles do: the bar still draws, at 100."""
+    import pty
+
+    from vaelab.training import ProgressBar
+
+    leader, follower = pty.openpty()
+    received = b""
+    with os.fdopen(follower, "w") as stream:
+        assert stream.isatty() and os.get_terminal_size(follower).columns == 0
+        bar = ProgressBar(refresh_every=1, stream=stream)
+        _fit(_ae(), InMemorySource(_x(), batch_size=32, seed=1), callbacks=[bar], transform=None, epochs=2)
+        stream.flush()
+        while select.select([leader], [], [], 0.2)[0]:
+            received += os.read(leader, 65536)
+    os.close(leader)
+    text = received.decode()
+    assert "epoch 1/2:" in text and "/5 [" in text  # tqdm's bar
+    assert "epoch 2/2 train_loss=" in text and "samples/s" in text  # the line per epoch

@@ -9,6 +9,7 @@ ones it needs. A KL schedule, for example, sets ``trainer.module.beta`` in
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +63,14 @@ class ProgressBar(Callback):
             return False
         return bool(getattr(self.stream, "isatty", lambda: False)())
 
+    def _width(self) -> dict[str, Any]:
+        """Follow the terminal's width; a fixed 100 columns where it reports none (some ptys say 0)."""
+        try:
+            columns = os.get_terminal_size(self.stream.fileno()).columns
+        except (AttributeError, OSError, ValueError):
+            columns = 0
+        return {"dynamic_ncols": True} if columns > 0 else {"ncols": 100}
+
     def on_epoch_start(self, trainer: "Trainer", epoch: int) -> None:
         if self._use_bar():
             from tqdm.auto import tqdm
@@ -73,7 +82,7 @@ class ProgressBar(Callback):
                 unit="batch",
                 file=self.stream,
                 leave=False,
-                dynamic_ncols=True,
+                **self._width(),
             )
 
     def on_step_end(self, trainer: "Trainer", output: "ModelOutput") -> None:
