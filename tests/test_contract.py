@@ -165,3 +165,20 @@ def test_uint8_images_are_scaled_to_unit_interval(name):
     a = make(name).fit(X8)
     b = make(name).fit(X8.astype(np.float32) / 255.0)
     np.testing.assert_allclose(a.transform(X8), b.transform(X8.astype(np.float32) / 255.0), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_finite_check_counts_every_bad_value(dtype):
+    from vaelab.validation import as_tensor
+
+    X = np.ones((50, 3), dtype=dtype)
+    X[3, 1], X[7, 2], X[9, 0] = np.nan, np.inf, -np.inf
+    with pytest.raises(InputError, match="1 NaN and 2 infinite"):
+        as_tensor(X, keep_float64=True)
+
+
+def test_huge_finite_float64_values_are_accepted():
+    from vaelab.validation import as_tensor
+
+    X = np.full((10, 2), 1e308)  # their float64 sum overflows; every value is finite
+    assert as_tensor(X, keep_float64=True).dtype == torch.float64

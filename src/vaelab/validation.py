@@ -57,12 +57,27 @@ def as_tensor(X: Any, *, name: str = "X", min_rank: int = 2, max_rank: int = 4, 
         t = t.to(torch.float32) / 255.0  # 8-bit images -> [0, 1]
     elif not (keep_float64 and t.dtype == torch.float64):
         t = t.to(torch.float32)
-    if not torch.isfinite(t).all():
+    if not _all_finite(t):
         n_nan, n_inf = int(torch.isnan(t).sum()), int(torch.isinf(t).sum())
         raise InputError(
             f"{name} contains {n_nan} NaN and {n_inf} infinite values; remove or impute them before fitting"
         )
     return t
+
+
+def _all_finite(t: Tensor) -> bool:
+    """Whether every value of the float tensor ``t`` is finite.
+
+    On CPU a float64 sum decides first (no temporary the size of ``t``, about
+    5x faster): it is finite exactly when every float32 value is, and for
+    float64 values unless they are near the largest float, where the
+    element-wise check settles it.
+    """
+    if t.device.type == "cpu" and t.dtype in (torch.float32, torch.float64) and not t.requires_grad:
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.isfinite(np.sum(t.numpy(), dtype=np.float64)):
+                return True
+    return bool(torch.isfinite(t).all())
 
 
 def check_example_shape(X: Tensor, expected: tuple[int, ...], *, name: str = "X") -> None:
