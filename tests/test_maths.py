@@ -140,14 +140,18 @@ def test_pca_of_float32_data_matches_the_float64_fit():
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_blocked_scatter_matrix_equals_the_direct_one(dtype):
-    from vaelab.models.pca import _mean_and_scatter
+@pytest.mark.parametrize("offset", [5.0, 100.0], ids=["gram-then-centre", "centred-blocks"])
+def test_scatter_matrix_equals_the_direct_one(dtype, offset):
+    from vaelab.models import pca
 
-    X = torch.randn(103, 9, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 2 + 5
-    mean, scatter = _mean_and_scatter(X.to(dtype), block_rows=10)  # 11 blocks, the last of 3 rows
-    Xc = X.to(dtype).to(torch.float64) - X.to(dtype).to(torch.float64).mean(0)
+    X = (torch.randn(103, 9, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 2 + offset).to(dtype)
+    mean, scatter = pca._mean_and_scatter(X, block_rows=10)  # 11 blocks where blocked, the last of 3 rows
+    X64 = X.to(torch.float64)
+    Xc = X64 - X64.mean(0)
+    ratio = float((103 * X64.mean(0) ** 2 / (Xc**2).sum(0)).max())
+    assert (ratio > pca._MAX_OFFSET_RATIO) == (offset == 100.0)  # each case takes the path it is named after
     tol = 1e-12 if dtype == torch.float64 else 1e-5
-    torch.testing.assert_close(mean, X.to(dtype).to(torch.float64).mean(0), rtol=tol, atol=tol)
+    torch.testing.assert_close(mean, X64.mean(0), rtol=tol, atol=tol)
     torch.testing.assert_close(scatter, Xc.T @ Xc, rtol=tol, atol=tol * 100)
 
 

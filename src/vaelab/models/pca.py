@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -41,32 +42,52 @@ def _flip_signs(components: Tensor) -> Tensor:
     return components * signs[:, None]
 
 
+#: centre the data before the Gram product when n * mean_j^2 > this * centred sum of squares_j for any column
+_MAX_OFFSET_RATIO = 10.0
+
+
 def _mean_and_scatter(X: Tensor, block_rows: int = 8192) -> tuple[Tensor, Tensor]:
     """Column means and centred scatter matrix (X - mean)^T (X - mean) of ``X`` (n, d), both float64.
 
-    Rows are centred and multiplied block by block in ``X``'s own precision,
-    and the blocks' products are summed in float64, so no centred or float64
-    copy of the whole data is made. On CPU each block's product goes to NumPy,
-    whose BLAS computes ``B.T @ B`` as one symmetric rank-k update (half the
-    work of a general product; torch has no such path).
+    On CPU the Gram matrix X^T X is one NumPy product, which BLAS computes as a
+    symmetric rank-k update (half the work of a general product; torch has no
+    such path), in ``X``'s own precision, then centred in float64 as
+    scikit-learn does. That subtraction cancels digits when a column's mean is
+    large against its spread (more than ``_MAX_OFFSET_RATIO``), so such data,
+    and data on other devices, is centred block by block before the product
+    instead, each block's product summed in float64. Neither way copies the
+    whole data.
     """
     n, d = X.shape
-    mean = X.sum(0, dtype=torch.float64) / n
-    shift = mean.to(X.dtype)  # the rounded mean actually subtracted
-    scatter = torch.zeros(d, d, dtype=torch.float64)
-    on_cpu = X.device.type == "cpu"
+    if X.device.type == "cpu":
+        Xn = X.detach().numpy()
+        mean = Xn.mean(0, dtype=np.float64)
+        scatter = (Xn.T @ Xn).astype(np.float64) - n * np.outer(mean, mean)
+        if np.all(n * mean**2 <= _MAX_OFFSET_RATIO * np.diag(scatter)):
+            return torch.from_numpy(mean), torch.from_numpy(scatter)
+    mean_t = X.sum(0, dtype=torch.float64) / n
+    shift = mean_t.to(X.dtype)  # the rounded mean actually subtracted
+    scatter_t = torch.zeros(d, d, dtype=torch.float64)
     for start in range(0, n, block_rows):
         block = X[start:start + block_rows] - shift
-        if on_cpu:
+        if X.device.type == "cpu":
             b = block.numpy()
-            scatter += torch.from_numpy(b.T @ b)
+            scatter_t += torch.from_numpy(b.T @ b)
         else:
-            scatter += (block.T @ block).cpu()
+            scatter_t += (block.T @ block).cpu()
     # sum(X - shift) = n (mean - shift), so the scatter about `shift` exceeds
     # the one about the exact mean by n * delta delta^T
-    delta = mean - shift.to(torch.float64)
-    scatter -= n * torch.outer(delta, delta)
-    return mean.to(X.device), scatter.to(X.device)
+    delta = mean_t.cpu() - shift.cpu().to(torch.float64)
+    scatter_t -= n * torch.outer(delta, delta)
+    return mean_t.to(X.device), scatter_t.to(X.device)
+
+
+def _eigh(matrix: Tensor) -> tuple[Tensor, Tensor]:
+    """Ascending eigenvalues and eigenvectors of a symmetric matrix (NumPy's LAPACK on CPU: 2-4x torch's there)."""
+    if matrix.device.type == "cpu":
+        evals, evecs = np.linalg.eigh(matrix.numpy())
+        return torch.from_numpy(evals), torch.from_numpy(evecs)
+    return torch.linalg.eigh(matrix)
 
 
 @MODELS.register("PCAModel")
@@ -92,10 +113,9 @@ class PCAModel(Model):
     def fit(self, x: Tensor) -> "PCAModel":
         """Fit in closed form to ``x`` of shape (n, *input_shape); returns self.
 
-        float64 input is computed in float64 throughout; float32 input has its
-        centred Gram matrix formed in float32 blocks and summed in float64
-        (scikit-learn computes float32 input wholly in float32), and every
-        decomposition runs in float64.
+        float64 input is computed in float64 throughout. float32 input has its
+        Gram matrix formed in float32, as scikit-learn does, but centred and
+        decomposed in float64 (see ``_mean_and_scatter``).
         """
         X = x.reshape(x.shape[0], -1)
         if not X.is_floating_point() or X.dtype not in (torch.float32, torch.float64):
@@ -108,7 +128,7 @@ class PCAModel(Model):
             )
         if n >= d:  # covariance route: one d x d eigendecomposition, cheap when n >> d
             mean, scatter = _mean_and_scatter(X)
-            evals, evecs = torch.linalg.eigh(scatter / (n - 1))
+            evals, evecs = _eigh(scatter / (n - 1))
             evals, vectors = evals.flip(0).clamp_min(0.0), evecs.flip(1).T  # descending, rows = components
         else:
             X = X.to(torch.float64)
