@@ -1,4 +1,4 @@
-"""Time to quality: test IS-NLL of vaelab's default MNIST recipe against wall-clock training time.
+"""Time to quality: test IS-NLL of vaelab's MNIST recipe against wall-clock training time.
 
 The recipe is ``VAE(latent_dim=32, binarize="dynamic", epochs=E,
 lr_schedule=...)`` with every other option at its default (MLP 784-512-32 /
@@ -117,7 +117,7 @@ def main() -> None:
                      f"{snap['train_loss']:.2f}", f"{mean:.2f} ± {sem:.2f}", f"{n:,}"])
         print(f"scored snapshot {i + 1}/{len(budget.snapshots)}: {mean:.2f} nats ({eval_s:.0f} s)", file=sys.stderr, flush=True)
 
-    print(f"## Time to quality: default MNIST recipe, test IS-NLL (k={args.k}) against training time\n")
+    print(f"## Time to quality: vaelab's MNIST recipe, test IS-NLL (k={args.k}) against training time\n")
     _common.print_machine({
         "recipe": f"VAE({', '.join(f'{k}={v!r}' for k, v in recipe.items())}): MLP 784-512, Bernoulli, batch 128, "
                   "Adam 1e-3, all 60,000 training images",

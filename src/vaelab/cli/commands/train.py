@@ -252,8 +252,9 @@ def fit_in_processes(run: RunDir, config: RunConfig, *, console: Console) -> Non
         )
     if device.type not in ("cpu", "cuda"):
         raise ConfigError(f"nproc > 1 needs --device cpu or cuda, got {device.type}")
-    fresh = not has_checkpoint(run.checkpoints)
-    console.note(f"{'training' if fresh else 'resuming'} on {nproc} processes (DDP, {'gloo' if device.type == 'cpu' else 'nccl'})")
+    doing = "resuming" if has_checkpoint(run.checkpoints) else "training"
+    backend = "gloo" if device.type == "cpu" else "nccl"
+    console.note(f"{doing} on {nproc} processes (DDP, {backend})")
     argv = ["-m", "vaelab.cli", "resume", str(run.root), "--nproc", str(nproc), "--worker"]
     code = launch(argv + (["--quiet"] if console.quiet else []), nproc)
     if code != 0:
