@@ -128,6 +128,15 @@ def load_mnist_float(data_dir: str, split: str = "train") -> torch.Tensor:
     return torch.from_numpy(np.asarray(images).reshape(len(images), -1)).float().div_(255.0)
 
 
+def binarized_mnist_test(data_dir: str) -> torch.Tensor:
+    """MNIST test images (n, 28, 28) binarized once with seed 123: the fixed test set of dynamically binarized MNIST."""
+    from vaelab.data import load_mnist
+
+    images, _ = load_mnist(Path(data_dir) / "mnist", split="test")
+    grey = torch.from_numpy(np.asarray(images)).float().div_(255.0)
+    return torch.bernoulli(grey, generator=torch.Generator().manual_seed(123))
+
+
 def peak_rss_mib() -> float:
     """Peak resident memory of this process so far, MiB (Linux: ru_maxrss is in KiB)."""
     import resource

@@ -24,13 +24,13 @@ import time
 from pathlib import Path
 
 import _common
-import numpy as np
 import torch
 
 from vaelab import VAE
 from vaelab.data import load_mnist
 from vaelab.metrics import importance_sampled_log_likelihood
 from vaelab.training import Callback
+from vaelab.training.trainer import scheduled_lr
 
 
 class EpochCosine(Callback):
@@ -41,7 +41,7 @@ class EpochCosine(Callback):
 
     def on_epoch_start(self, trainer, epoch: int) -> None:
         for group in trainer.optimizer.param_groups:
-            group["lr"] = self.lr * 0.5 * (1 + math.cos(math.pi * epoch / self.epochs))
+            group["lr"] = scheduled_lr("cosine", self.lr, epoch, self.epochs)
 
 
 def main() -> None:
@@ -54,11 +54,8 @@ def main() -> None:
     p.add_argument("--k", type=int, default=1000)
     args = p.parse_args()
     _common.setup(args)
-    mnist = Path(args.data_dir) / "mnist"
-    x_train, _ = load_mnist(mnist, "train")
-    x_test, _ = load_mnist(mnist, "test")
-    test = torch.from_numpy(np.asarray(x_test)).float().div_(255.0)
-    test = torch.bernoulli(test, generator=torch.Generator().manual_seed(123))[: args.eval_examples]
+    x_train, _ = load_mnist(Path(args.data_dir) / "mnist", "train")
+    test = _common.binarized_mnist_test(args.data_dir)[: args.eval_examples]
     vae = VAE(latent_dim=args.latent_dim, binarize="dynamic", validation_fraction=0.0, epochs=args.epochs,
               learning_rate=args.learning_rate, seed=0, device="cpu")
     callbacks = [EpochCosine(args.learning_rate, args.epochs)] if args.schedule == "cosine" else []

@@ -87,11 +87,8 @@ def main() -> None:
     if args.epochs == 0 and args.lr_schedule == "cosine":
         p.error("--lr-schedule cosine needs --epochs (the schedule ends at the last epoch)")
 
-    mnist = Path(args.data_dir) / "mnist"
-    x_train, _ = load_mnist(mnist, "train")
-    x_test, _ = load_mnist(mnist, "test")
-    test = torch.from_numpy(np.asarray(x_test)).float().div_(255.0)  # (n, 28, 28), as the model was fitted
-    test = torch.bernoulli(test, generator=torch.Generator().manual_seed(123))  # binarized once, fixed seed
+    x_train, _ = load_mnist(Path(args.data_dir) / "mnist", "train")
+    test = _common.binarized_mnist_test(args.data_dir)  # (n, 28, 28), as the model was fitted
     machine = _common.machine_info()
 
     budget = TimeBudget([60 * m for m in marks], 60 * args.minutes)

@@ -59,27 +59,29 @@ def _mean_and_scatter(X: Tensor, block_rows: int = 8192) -> tuple[Tensor, Tensor
     whole data.
     """
     n, d = X.shape
-    if X.device.type == "cpu":
+    on_cpu = X.device.type == "cpu"
+    if on_cpu:
         Xn = X.detach().numpy()
-        mean = Xn.mean(0, dtype=np.float64)
-        scatter = (Xn.T @ Xn).astype(np.float64) - n * np.outer(mean, mean)
-        if np.all(n * mean**2 <= _MAX_OFFSET_RATIO * np.diag(scatter)):
-            return torch.from_numpy(mean), torch.from_numpy(scatter)
-    mean_t = X.sum(0, dtype=torch.float64) / n
-    shift = mean_t.to(X.dtype)  # the rounded mean actually subtracted
-    scatter_t = torch.zeros(d, d, dtype=torch.float64)
+        mean = torch.from_numpy(Xn.mean(0, dtype=np.float64))
+        scatter = torch.from_numpy((Xn.T @ Xn).astype(np.float64)) - n * torch.outer(mean, mean)
+        if bool((n * mean**2 <= _MAX_OFFSET_RATIO * scatter.diagonal()).all()):
+            return mean, scatter
+    else:
+        mean = (X.sum(0, dtype=torch.float64) / n).cpu()
+    shift = mean.to(X.dtype)  # the rounded mean actually subtracted
+    scatter = torch.zeros(d, d, dtype=torch.float64)
     for start in range(0, n, block_rows):
-        block = X[start:start + block_rows] - shift
-        if X.device.type == "cpu":
+        block = X[start:start + block_rows] - shift.to(X.device)
+        if on_cpu:
             b = block.numpy()
-            scatter_t += torch.from_numpy(b.T @ b)
+            scatter += torch.from_numpy(b.T @ b)
         else:
-            scatter_t += (block.T @ block).cpu()
+            scatter += (block.T @ block).cpu()
     # sum(X - shift) = n (mean - shift), so the scatter about `shift` exceeds
     # the one about the exact mean by n * delta delta^T
-    delta = mean_t.cpu() - shift.cpu().to(torch.float64)
-    scatter_t -= n * torch.outer(delta, delta)
-    return mean_t.to(X.device), scatter_t.to(X.device)
+    delta = mean - shift.to(torch.float64)
+    scatter -= n * torch.outer(delta, delta)
+    return mean.to(X.device), scatter.to(X.device)
 
 
 def _eigh(matrix: Tensor) -> tuple[Tensor, Tensor]:

@@ -27,7 +27,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from vaelab._runtime import torch_threads
+from vaelab._runtime import resolve_device, torch_threads
 from vaelab.cli.callbacks import EpochLogger, HistoryWriter, TensorBoardLogger, check_tensorboard
 from vaelab.cli.commands.evaluate import compute_metrics, metrics_table
 from vaelab.cli.config import RunConfig
@@ -239,7 +239,6 @@ def fit_in_processes(run: RunDir, config: RunConfig, *, console: Console) -> Non
     """
     import torch
 
-    from vaelab._runtime import resolve_device
     from vaelab.training import has_checkpoint
     from vaelab.training.distributed import launch
 
@@ -273,7 +272,6 @@ def resume_run(
     ``worker`` marks the processes that ``--nproc`` starts: they train (in
     the process group torchrun's environment describes) without relaunching.
     """
-    from vaelab._runtime import resolve_device
     from vaelab.training import distributed, has_checkpoint
 
     run = RunDir.open(path)
