@@ -16,12 +16,13 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import torch
-from torch import Tensor
+from typing import TYPE_CHECKING, Any
 
 from vaelab.errors import ModelFileError
+
+if TYPE_CHECKING:  # torch is imported by the functions that read or write tensors
+    import torch
+    from torch import Tensor
 
 PICKLE_PREFIXES = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05", b"PK\x03\x04")
 _umask: int | None = None

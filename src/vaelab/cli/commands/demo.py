@@ -15,13 +15,10 @@ from typing import Annotated
 
 import typer
 
-from vaelab._runtime import torch_threads
-from vaelab.cli.callbacks import EpochProgress
 from vaelab.cli.commands.report import compare_runs, history_of, recorded_test_metrics
 from vaelab.cli.commands.train import fit_run, start_run
 from vaelab.cli.config import RunConfig
 from vaelab.cli.console import Console, format_table
-from vaelab.cli.data import pick_split
 from vaelab.cli.options import Debug, Quiet
 from vaelab.demo import DEMO_EPOCHS, DEMO_LATENT_DIM, demo_options
 from vaelab.serialization import atomic_write_text
@@ -55,6 +52,8 @@ def prepare_out(out: Path, *, force: bool) -> None:
 
 def run_demo(out: Path, *, epochs: int, latent_dim: int, force: bool, console: Console) -> Path:
     """Train the three demo runs, report each, compare them; returns the comparison report."""
+    from vaelab.cli.callbacks import EpochProgress
+    from vaelab.cli.data import pick_split
     from vaelab.report import build_run_report
 
     prepare_out(out, force=force)
@@ -127,6 +126,8 @@ def demo_command(
     No download: the digits ship with scikit-learn. Takes a few minutes on
     two CPU cores. Prints the comparison table and where the reports are.
     """
+    from vaelab._runtime import torch_threads
+
     console = Console(quiet=quiet)
     with console.logging(), torch_threads(1):  # small models: the reports' inference is fastest on one thread too
         console.note(f"vaelab demo: PCA, an autoencoder and a VAE on the digits -> {out}")

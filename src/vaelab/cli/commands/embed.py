@@ -5,14 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Optional
 
-import numpy as np
 import typer
 
 from vaelab.cli.commands.generate import LoadedRun
 from vaelab.cli.console import Console
 from vaelab.cli.options import Debug, Quiet, RunArg
-from vaelab.cli.outputs import check_format, write_array
-from vaelab.report import latent
 
 EPILOG = """**Examples**
 
@@ -46,6 +43,11 @@ def embed_command(
     debug: Debug = False,
 ) -> None:
     """Write the latent codes (posterior means for a VAE) of a split's examples."""
+    import numpy as np
+
+    from vaelab.cli.outputs import check_format, write_array
+    from vaelab.report import latent
+
     console = Console(quiet=quiet)
     with console.logging():
         loaded = LoadedRun.open(run)

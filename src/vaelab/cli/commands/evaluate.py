@@ -7,9 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from vaelab._runtime import torch_threads
 from vaelab.cli.console import Console, format_table
-from vaelab.cli.data import load_run_data, pick_split
 from vaelab.cli.errors import UsageError
 from vaelab.cli.options import Debug, Quiet, RunArg, Seed, Split
 from vaelab.cli.run_dir import RunDir, jsonable
@@ -96,6 +94,9 @@ def evaluate_command(
     stores them under the split's name in RUN/metrics.json, keeping the
     other entries.
     """
+    from vaelab._runtime import torch_threads
+    from vaelab.cli.data import load_run_data, pick_split
+
     console = Console(quiet=quiet)
     with console.logging():
         run_dir = RunDir.open(run)

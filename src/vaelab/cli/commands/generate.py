@@ -9,23 +9,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
-import numpy as np
 import typer
 
 from vaelab.cli.config import RunConfig
 from vaelab.cli.console import Console
-from vaelab.cli.data import load_run_data, pick_split, read_example
 from vaelab.cli.errors import UsageError
 from vaelab.cli.options import Debug, Force, OutFile, Quiet, RunArg, Seed, Split
-from vaelab.cli.outputs import default_name, write_examples
 from vaelab.cli.run_dir import RunDir
-from vaelab.data import load_dataset
 from vaelab.errors import InputError
-from vaelab.report import latent
-from vaelab.report.images import ImageLayout, arrange, image_grid, image_rows, tile
-from vaelab.report.run_report import unit_float
+
+if TYPE_CHECKING:  # numpy and the report's helpers are imported when a command runs
+    import numpy as np
+
+    from vaelab.report.images import ImageLayout
+
+#: --span's default, the same as the report's traversals (``vaelab.report.latent.TRAVERSAL_SPAN``, checked by a test)
+DEFAULT_SPAN = 3.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class LoadedRun:
 
     @classmethod
     def open(cls, path: Path) -> LoadedRun:
+        from vaelab.report.images import ImageLayout
+
         run = RunDir.open(path)
         config = run.config()
         estimator = run.load_model(config)
@@ -46,6 +49,10 @@ class LoadedRun:
 
     def examples(self, split: str, input_path: Path | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """Examples (float, as the model reads them) and labels of a split of the run's data, or of a file."""
+        from vaelab.cli.data import load_run_data, pick_split
+        from vaelab.data import load_dataset
+        from vaelab.report.run_report import unit_float
+
         if input_path is not None:
             dataset = load_dataset(input_path)
             x, y = dataset.x_train, dataset.y_train
@@ -59,6 +66,8 @@ class LoadedRun:
         return unit_float(x), y
 
     def output(self, out: Path | None, stem: str, force: bool) -> Path:
+        from vaelab.cli.outputs import default_name
+
         return self.run.output_path(out, default_name(stem, self.layout), force=force)
 
 
@@ -94,6 +103,12 @@ def sample_command(
     debug: Debug = False,
 ) -> None:
     """Draw new examples from a VAE's prior: z ~ p(z), decoded."""
+    import numpy as np
+
+    from vaelab.cli.outputs import write_examples
+    from vaelab.report import latent
+    from vaelab.report.images import image_grid
+
     console = Console(quiet=quiet)
     with console.logging():
         loaded = LoadedRun.open(run)
@@ -128,6 +143,11 @@ def reconstruct_command(
 
     .npy / .csv output holds the reconstructions only.
     """
+    import numpy as np
+
+    from vaelab.cli.outputs import write_examples
+    from vaelab.report.images import arrange, tile
+
     console = Console(quiet=quiet)
     with console.logging():
         loaded = LoadedRun.open(run)
@@ -174,6 +194,13 @@ def interpolate_command(
 
     The PNG shows the start example, the decoded steps and the end example.
     """
+    import numpy as np
+
+    from vaelab.cli.data import read_example
+    from vaelab.cli.outputs import write_examples
+    from vaelab.report import latent
+    from vaelab.report.images import image_rows
+
     console = Console(quiet=quiet)
     with console.logging():
         loaded = LoadedRun.open(run)
@@ -217,7 +244,7 @@ def traverse_command(
             min=0.0,
             help=("Range: +- this many standard deviations (of the prior for a VAE, of the codes otherwise)."),
         ),
-    ] = latent.TRAVERSAL_SPAN,
+    ] = DEFAULT_SPAN,
     index: Annotated[
         Optional[str],
         typer.Option(
@@ -232,6 +259,11 @@ def traverse_command(
     debug: Debug = False,
 ) -> None:
     """Vary one latent dimension at a time and decode: one row per dimension."""
+    from vaelab.cli.data import read_example
+    from vaelab.cli.outputs import write_examples
+    from vaelab.report import latent
+    from vaelab.report.images import image_rows
+
     console = Console(quiet=quiet)
     with console.logging():
         loaded = LoadedRun.open(run)

@@ -10,7 +10,6 @@ import typer
 from vaelab.cli.commands.evaluate import compute_metrics
 from vaelab.cli.commands.generate import LoadedRun
 from vaelab.cli.console import Console
-from vaelab.cli.data import load_run_data, pick_split
 from vaelab.cli.errors import UsageError
 from vaelab.cli.options import Debug, Force, Quiet, RunArg, Seed
 from vaelab.cli.run_dir import RunDir
@@ -73,6 +72,7 @@ def report_command(
     projection), the decoded manifold for 2-D latents, the metrics table and
     the exact config.
     """
+    from vaelab.cli.data import load_run_data, pick_split
     from vaelab.report import build_run_report
 
     if projection not in ("pca", "tsne"):
@@ -118,6 +118,7 @@ def unique_names(runs: list[RunDir]) -> list[str]:
 
 def compare_runs(paths: list[Path], out: Path | None, *, force: bool, seed: int, console: Console) -> Path:
     """Write the comparison report of the runs at ``paths``; returns the HTML file."""
+    from vaelab.cli.data import load_run_data, pick_split
     from vaelab.report import ComparedModel, build_comparison_report
 
     if not paths:

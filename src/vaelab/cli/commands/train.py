@@ -27,12 +27,9 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from vaelab._runtime import resolve_device, torch_threads
-from vaelab.cli.callbacks import EpochLogger, HistoryWriter, TensorBoardLogger, check_tensorboard
 from vaelab.cli.commands.evaluate import compute_metrics, metrics_table
 from vaelab.cli.config import RunConfig
 from vaelab.cli.console import Console
-from vaelab.cli.data import load_run_data
 from vaelab.cli.errors import ConfigError
 from vaelab.cli.options import Debug, Force, Quiet, RunArg
 from vaelab.cli.run_dir import RunDir
@@ -111,6 +108,8 @@ def fit_run(
     In a process group (``--nproc``), every rank trains and rank 0 alone
     writes; the other ranks return no metrics.
     """
+    from vaelab._runtime import torch_threads
+    from vaelab.cli.callbacks import EpochLogger, HistoryWriter, TensorBoardLogger
     from vaelab.estimators import NeuralEstimator
     from vaelab.training import ProgressBar, has_checkpoint
     from vaelab.training.distributed import is_main_process
@@ -182,6 +181,9 @@ def start_run(
 
     Returns the run, the resolved config and the loaded data set.
     """
+    from vaelab.cli.callbacks import check_tensorboard
+    from vaelab.cli.data import load_run_data
+
     run = RunDir.check_new(out if out is not None else default_out(config), force=force)
     if config.tensorboard:
         check_tensorboard()
@@ -239,6 +241,7 @@ def fit_in_processes(run: RunDir, config: RunConfig, *, console: Console) -> Non
     """
     import torch
 
+    from vaelab._runtime import resolve_device
     from vaelab.training import has_checkpoint
     from vaelab.training.distributed import launch
 
@@ -272,6 +275,9 @@ def resume_run(
     ``worker`` marks the processes that ``--nproc`` starts: they train (in
     the process group torchrun's environment describes) without relaunching.
     """
+    from vaelab._runtime import resolve_device
+    from vaelab.cli.callbacks import check_tensorboard
+    from vaelab.cli.data import load_run_data
     from vaelab.training import distributed, has_checkpoint
 
     run = RunDir.open(path)
