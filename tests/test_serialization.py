@@ -154,3 +154,34 @@ def test_saved_files_get_the_usual_permissions(tmp_path):
     os.umask(umask)
     atomic_write_text(tmp_path / "f.txt", "x")
     assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
+
+
+def test_save_into_an_existing_empty_folder(tmp_path):
+    import tempfile
+
+    X = np.random.default_rng(0).random((16, 5), dtype=np.float32)
+    model = Autoencoder(latent_dim=2, epochs=1, device="cpu").fit(X)
+    with tempfile.TemporaryDirectory(dir=tmp_path) as folder:
+        assert model.save(folder) == Path(folder)
+        loaded = vaelab.load(folder)
+        np.testing.assert_allclose(loaded.transform(X), model.transform(X), rtol=0, atol=0)
+        with pytest.raises(FileExistsError, match="already holds files; pass overwrite=True"):
+            model.save(folder)  # now it holds the model
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(FileExistsError, match="is a file"):
+        model.save(tmp_path / "a-file", overwrite=True)
+    assert (tmp_path / "a-file").read_text() == "x"
+
+
+def test_load_accepts_a_run_directory(saved, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.toml").write_text('model = "vae"\n')
+    with pytest.raises(ModelFileError, match="model/ is not saved yet.*vaelab resume"):
+        vaelab.load(run)
+    copy_of(saved, run).rename(run / "model")
+    from_run, from_model = vaelab.load(run), vaelab.load(run / "model")
+    X = np.random.default_rng(1).random((4, 5), dtype=np.float32)
+    np.testing.assert_array_equal(from_run.transform(X), from_model.transform(X))
+    with pytest.raises(ModelFileError, match="nor a run directory"):
+        vaelab.load(tmp_path / "nowhere")

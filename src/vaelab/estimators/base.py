@@ -160,13 +160,25 @@ class EncoderDecoderEstimator(TransformerMixin, BaseEstimator):
         """Write ``config.json`` + ``model.safetensors`` (+ ``history.csv``) to the folder ``path``.
 
         The folder is written beside its target and renamed into place, so a
-        failure leaves any earlier save intact. An existing folder is an error
-        unless ``overwrite=True``.
+        failure leaves any earlier save intact. An existing empty folder (such
+        as a fresh ``tempfile.TemporaryDirectory()``) is used; one that holds
+        files is an error unless ``overwrite=True``, and a file is always one.
+
+        Returns
+        -------
+        Path
+            ``path``, which ``vaelab.load`` reads back.
         """
         check_is_fitted(self)
         path = Path(path)
-        if path.exists() and not overwrite:
-            raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it, or choose another folder")
+        if path.exists() and not path.is_dir():
+            raise FileExistsError(f"{path} is a file; save(path) needs a folder (new, or empty) for the model")
+        if path.is_dir() and not overwrite:
+            if any(path.iterdir()):
+                raise FileExistsError(
+                    f"{path} already holds files; pass overwrite=True to replace it, or choose another folder"
+                )
+            overwrite = True  # an empty folder: replaced by the complete one
         config = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -211,7 +223,8 @@ def load(path: str | Path, *, device: str = "cpu") -> EncoderDecoderEstimator:
     Parameters
     ----------
     path : str or Path
-        The folder holding ``config.json`` and ``model.safetensors``.
+        The folder holding ``config.json`` and ``model.safetensors``, or a run
+        directory of ``vaelab train`` (the folder with ``model/`` inside).
     device : str
         Where to put the weights.
 
@@ -221,9 +234,7 @@ def load(path: str | Path, *, device: str = "cpu") -> EncoderDecoderEstimator:
         If the folder is missing, the config is malformed or names an unknown
         class, or the weights are truncated, tampered or a pickle.
     """
-    path = Path(path)
-    if not path.is_dir():
-        raise ModelFileError(f"{path} is not a folder with a saved vaelab model (config.json + model.safetensors)")
+    path = _model_folder(Path(path))
     config = read_json(path / "config.json", "model config")
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise ModelFileError(f"{path / 'config.json'} is not a vaelab model config (its 'format' is not {FORMAT!r})")
@@ -249,6 +260,23 @@ def load(path: str | Path, *, device: str = "cpu") -> EncoderDecoderEstimator:
         with history.open(newline="") as f:
             estimator.history_ = [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(f)]
     return estimator
+
+
+def _model_folder(path: Path) -> Path:
+    """``path`` itself when it holds a model, its ``model/`` when it is a run directory."""
+    if not path.is_dir():
+        raise ModelFileError(
+            f"{path} is not a folder with a saved vaelab model (config.json + model.safetensors) "
+            "nor a run directory of `vaelab train` (a folder with model/ inside)"
+        )
+    if (path / "config.json").is_file() or not (path / "config.toml").is_file():
+        return path
+    if not (path / "model" / "config.json").is_file():
+        raise ModelFileError(
+            f"{path} is a run directory whose model/ is not saved yet (training did not finish); "
+            f"continue it with `vaelab resume {path}`, then load it"
+        )
+    return path / "model"
 
 
 def _number(text: str) -> Any:
