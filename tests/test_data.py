@@ -111,9 +111,26 @@ def test_tampered_file_fails_checksum_with_clear_message(mnist_dir: Path, tmp_pa
     message = str(info.value)
     assert "t10k-labels-idx1-ubyte.gz" in message
     assert "expected 27ae3e4e09519cfbb04c329615203637" in message
-    assert "md5" in message and "verify=False" in message
+    assert "md5" in message and "verify=False" in message and "--no-verify" in message
     _, labels = load_mnist(tmp_path, "test", verify=False)
     assert labels[0] == raw[8]
+
+
+def test_any_gzip_of_the_same_content_passes_the_check(mnist_dir: Path, tmp_path: Path) -> None:
+    """A recompressed copy (another level, another timestamp) is the same data; a changed byte is not."""
+    original = (mnist_dir / "t10k-labels-idx1-ubyte.gz").read_bytes()
+    raw = gzip.decompress(original)
+    again = gzip.compress(raw, compresslevel=1, mtime=123456789)
+    assert again != original and gzip.decompress(again) == raw  # other bytes on disk, the same content
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(again)
+    shutil.copy(mnist_dir / "t10k-images-idx3-ubyte.gz", tmp_path)
+    _, labels = load_mnist(tmp_path, "test")  # verified
+    np.testing.assert_array_equal(labels, np.frombuffer(raw[8:], dtype=np.uint8))
+    corrupted = bytearray(raw)
+    corrupted[-1] = (corrupted[-1] + 1) % 10
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(bytes(corrupted), compresslevel=1))
+    with pytest.raises(DataFileError, match="checksum mismatch.*--no-verify"):
+        load_mnist(tmp_path, "test")
 
 
 def test_truncated_idx_names_path_and_sizes(mnist_dir: Path, tmp_path: Path) -> None:
@@ -320,7 +337,7 @@ def test_load_dataset_fashion_mnist_from_files(tmp_path: Path) -> None:
         (folder / f"{prefix}-images-idx3-ubyte.gz").write_bytes(gzip.compress(header + bytes(n * 784)))
         labels = bytes([0, 0, 8, 1]) + np.array([n], ">u4").tobytes() + bytes(range(n))
         (folder / f"{prefix}-labels-idx1-ubyte.gz").write_bytes(gzip.compress(labels))
-    with pytest.raises(DataFileError, match=r"md5 of the gzip file.*8d4fb7e6c68d591d4c3dfef9ec88bf0d"):
+    with pytest.raises(DataFileError, match=r"md5 of the uncompressed contents.*f4a8712d7a061bf5bd6d2ca38dc4d50a"):
         load_dataset("fashion-mnist", data_dir=tmp_path)
     ds = load_dataset("fashion-mnist", data_dir=tmp_path, verify=False)
     assert ds.x_train.shape == (5, 28, 28) and ds.y_test.tolist() == [0, 1, 2]

@@ -102,6 +102,9 @@ class RunConfig:
         continues a run with the same number unless told otherwise.
     tensorboard : bool
         Also log every epoch to ``<run>/tensorboard`` (needs the tensorboard package).
+    verify : bool
+        Check a built-in data set's files against the md5/sha256 of their
+        uncompressed contents (False: ``--no-verify``, for a copy that differs).
     """
 
     model: str = "vae"
@@ -128,6 +131,7 @@ class RunConfig:
     threads: int = 0
     nproc: int = 1
     tensorboard: bool = False
+    verify: bool = True
 
     def __post_init__(self) -> None:
         from vaelab.likelihoods import LIKELIHOODS

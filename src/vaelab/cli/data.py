@@ -35,6 +35,7 @@ def load_run_data(config: RunConfig, *, download: bool = False) -> Dataset:
         label_column=label,
         image_size=config.image_size or None,
         download=download,
+        verify=config.verify,
     )
     if dataset.x_test is not None or config.test_fraction == 0:
         return dataset

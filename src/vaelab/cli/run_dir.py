@@ -19,6 +19,7 @@ Nothing here is overwritten without ``force``; a run is *complete* once
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import shutil
@@ -115,8 +116,10 @@ class RunDir:
             )
         return run
 
-    def config(self) -> RunConfig:
-        return RunConfig.load(self.config_file)
+    def config(self, *, no_verify: bool = False) -> RunConfig:
+        """The run's ``config.toml``; ``no_verify`` (a command's ``--no-verify``) skips the data's checksums."""
+        config = RunConfig.load(self.config_file)
+        return dataclasses.replace(config, verify=False) if no_verify else config
 
     @property
     def complete(self) -> bool:

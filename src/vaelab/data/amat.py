@@ -144,8 +144,8 @@ def load_binarized_mnist(
     if download and find_existing(folder, names) is None:
 
         def check(tmp: Path) -> None:
-            data, was_gzip = read_bytes(tmp)
-            verify_checksum(tmp, data, was_gzip, checksum, what=what)
+            data, _ = read_bytes(tmp)
+            verify_checksum(tmp, data, checksum, what=what)
 
         download_file(stem, folder, mirrors if mirrors is not None else BINARIZED_MIRRORS, check=check)
 
@@ -156,7 +156,7 @@ def load_binarized_mnist(
             f"{what} file not found: looked in {folder} ({where}) for {', '.join(names)}. "
             "Pass the folder that holds the .amat files, or download=True to fetch them there."
         )
-    data, was_gzip = read_bytes(path)
+    data, _ = read_bytes(path)
     if verify:
-        verify_checksum(path, data, was_gzip, checksum, what=what)
+        verify_checksum(path, data, checksum, what=what)
     return parse_amat(data, path)

@@ -5,8 +5,10 @@ helpers keep the three concerns that all of them share in one place:
 
 * ``read_bytes`` returns a file's contents, transparently un-gzipping it when
   the file *starts with the gzip magic bytes* (the extension is not trusted);
-* ``Checksum`` / ``verify_checksum`` compare a digest and raise an error that
-  says which file, what was expected, what was found and how to bypass;
+* ``Checksum`` / ``verify_checksum`` compare a digest of the *uncompressed*
+  contents (so any gzip of the same bytes passes, whatever its level or
+  timestamp) and raise an error that says which file, what was expected,
+  what was found and how to skip the check;
 * ``download_file`` fetches a URL from a list of mirrors into a folder with an
   atomic write (temporary file + ``os.replace``), so an interrupted download
   never leaves a half-written file behind.
@@ -80,23 +82,22 @@ def read_bytes(path: str | os.PathLike[str]) -> tuple[bytes, bool]:
 
 @dataclass(frozen=True)
 class Checksum:
-    """A known digest of a data file.
+    """A known digest of the uncompressed contents of a data file.
+
+    A digest of a ``.gz`` file as distributed would refuse the same data
+    recompressed (another gzip level or timestamp), so vaelab knows only
+    digests of contents.
 
     Parameters
     ----------
     algorithm : {"md5", "sha256"}
         Hash algorithm, as named by :mod:`hashlib`.
     digest : str
-        Expected lowercase hex digest.
-    of : {"raw", "gzip"}
-        Whether the digest is of the uncompressed contents (``"raw"``, which
-        holds whatever compression the file has on disk) or of the gzip file as
-        distributed (``"gzip"``, which can only be checked on that exact file).
+        Expected lowercase hex digest of the uncompressed bytes.
     """
 
     algorithm: Literal["md5", "sha256"]
     digest: str
-    of: Literal["raw", "gzip"] = "raw"
 
 
 def hexdigest(data: bytes, algorithm: str) -> str:
@@ -104,65 +105,33 @@ def hexdigest(data: bytes, algorithm: str) -> str:
     return hashlib.new(algorithm, data, usedforsecurity=False).hexdigest()
 
 
-def file_hexdigest(path: str | os.PathLike[str], algorithm: str) -> str:
-    """Return the hex digest of the bytes of the file at ``path``, read in chunks."""
-    h = hashlib.new(algorithm, usedforsecurity=False)
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def verify_checksum(
-    path: str | os.PathLike[str],
-    data: bytes,
-    was_gzip: bool,
-    checksum: Checksum,
-    *,
-    what: str,
-) -> bool:
-    """Check a file against a known digest.
+def verify_checksum(path: str | os.PathLike[str], data: bytes, checksum: Checksum, *, what: str) -> None:
+    """Check a file's uncompressed contents against a known digest.
 
     Parameters
     ----------
     path : str or os.PathLike
-        The file on disk (named in the error; re-read for ``of="gzip"``).
+        The file on disk (named in the error).
     data : bytes
         Its uncompressed contents, as returned by :func:`read_bytes`.
-    was_gzip : bool
-        Whether the file on disk is gzip-compressed.
     checksum : Checksum
         The expected digest.
     what : str
         Human name of the file for the message, e.g. ``"MNIST train images"``.
 
-    Returns
-    -------
-    bool
-        True if the digest was checked and matched; False if it does not apply
-        (a digest of the gzip file, but the file on disk is not gzipped).
-
     Raises
     ------
     DataFileError
-        If the digest does not match.
+        If the digest does not match; the message says how to skip the check
+        (``--no-verify`` on the command line, ``verify=False`` in Python).
     """
-    if checksum.of == "gzip":
-        if not was_gzip:
-            logger.debug("%s: no checksum known for the uncompressed file; not verified", path)
-            return False
-        actual = file_hexdigest(path, checksum.algorithm)
-        subject = "the gzip file"
-    else:
-        actual = hexdigest(data, checksum.algorithm)
-        subject = "the uncompressed contents"
+    actual = hexdigest(data, checksum.algorithm)
     if actual != checksum.digest:
         raise DataFileError(
-            f"{path}: checksum mismatch for {what}: {checksum.algorithm} of {subject} is "
-            f"{actual}, expected {checksum.digest}. The file is corrupted or a different "
-            "version; delete it and fetch it again, or pass verify=False to skip the check."
+            f"{path}: checksum mismatch for {what}: {checksum.algorithm} of the uncompressed contents is "
+            f"{actual}, expected {checksum.digest}. The file is corrupted or a different version; delete it "
+            "and fetch it again, or skip the check: --no-verify on the command line, verify=False in Python."
         )
-    return True
 
 
 def find_existing(folder: Path, names: Sequence[str]) -> Path | None:

@@ -37,11 +37,10 @@ MIRRORS: dict[str, tuple[str, ...]] = {
     "fashion-mnist": ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
 }
 
-# Canonical file stems (without ".gz") -> known checksum.
-# MNIST: md5 of the *uncompressed* files, which do not depend on how a mirror
-# gzipped them. Fashion-MNIST: only the md5s of the distributed .gz files are
-# published (zalandoresearch/fashion-mnist; torchvision's FashionMNIST.resources),
-# so an uncompressed Fashion-MNIST file is loaded without verification.
+# Canonical file stems (without ".gz") -> md5 of the *uncompressed* file, which
+# does not depend on how a mirror (or a distribution's package) gzipped it.
+# MNIST: LeCun et al.'s files; Fashion-MNIST: the uncompressed files of
+# zalandoresearch/fashion-mnist.
 CHECKSUMS: dict[str, dict[str, Checksum]] = {
     "mnist": {
         "train-images-idx3-ubyte": Checksum("md5", "6bbc9ace898e44ae57da46a324031adb"),
@@ -50,10 +49,10 @@ CHECKSUMS: dict[str, dict[str, Checksum]] = {
         "t10k-labels-idx1-ubyte": Checksum("md5", "27ae3e4e09519cfbb04c329615203637"),
     },
     "fashion-mnist": {
-        "train-images-idx3-ubyte": Checksum("md5", "8d4fb7e6c68d591d4c3dfef9ec88bf0d", "gzip"),
-        "train-labels-idx1-ubyte": Checksum("md5", "25c81989df183df01b3e8a0aad5dffbe", "gzip"),
-        "t10k-images-idx3-ubyte": Checksum("md5", "bef4ecab320f06d8554ea6380940ec79", "gzip"),
-        "t10k-labels-idx1-ubyte": Checksum("md5", "bb300cfdad3c16e7a12a480ee83cd310", "gzip"),
+        "train-images-idx3-ubyte": Checksum("md5", "f4a8712d7a061bf5bd6d2ca38dc4d50a"),
+        "train-labels-idx1-ubyte": Checksum("md5", "9018921c3c673c538a1fc5bad174d6f9"),
+        "t10k-images-idx3-ubyte": Checksum("md5", "8181f5470baa50b63fa0f6fddb340f0a"),
+        "t10k-labels-idx1-ubyte": Checksum("md5", "15d484375f8d13e6eb1aabb0c3f46965"),
     },
 }
 
@@ -82,9 +81,9 @@ def has_mnist_files(folder: str | os.PathLike[str], split: str = "train") -> boo
 
 
 def _read_checked(path: Path, checksum: Checksum | None, what: str, verify: bool) -> np.ndarray:
-    data, was_gzip = read_bytes(path)
+    data, _ = read_bytes(path)
     if verify and checksum is not None:
-        verify_checksum(path, data, was_gzip, checksum, what=what)
+        verify_checksum(path, data, checksum, what=what)
     return parse_idx(data, path)
 
 
@@ -95,8 +94,8 @@ def _download_missing(folder: Path, variant: str, stems: Sequence[str], mirrors:
             continue
 
         def check(tmp: Path, stem: str = stem) -> None:
-            data, was_gzip = read_bytes(tmp)
-            verify_checksum(tmp, data, was_gzip, checks[stem], what=f"{variant} {stem}")
+            data, _ = read_bytes(tmp)
+            verify_checksum(tmp, data, checks[stem], what=f"{variant} {stem}")
             parse_idx(data, tmp)
 
         download_file(stem + ".gz", folder, mirrors, check=check)
@@ -122,9 +121,8 @@ def load_mnist(
     variant : {"mnist", "fashion-mnist"}, default "mnist"
         Which data set the files are; selects the checksums and mirrors.
     verify : bool, default True
-        Check the files against the published checksums (MNIST: md5 of the
-        uncompressed files; Fashion-MNIST: md5 of the .gz files, so an
-        uncompressed Fashion-MNIST file is not checked).
+        Check the files against the published md5s of their uncompressed
+        contents: any gzip of the same bytes (or no gzip) passes.
     download : bool, default False
         Fetch missing files into ``folder`` first (needs internet access).
     mirrors : sequence of str, optional

@@ -9,7 +9,7 @@ import typer
 
 from vaelab.cli.commands.generate import LoadedRun
 from vaelab.cli.console import Console
-from vaelab.cli.options import Debug, Quiet, RunArg
+from vaelab.cli.options import Debug, NoVerify, Quiet, RunArg
 
 EPILOG = """**Examples**
 
@@ -39,6 +39,7 @@ def embed_command(
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing output.")] = False,
+    no_verify: NoVerify = False,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -50,7 +51,7 @@ def embed_command(
 
     console = Console(quiet=quiet)
     with console.logging():
-        loaded = LoadedRun.open(run)
+        loaded = LoadedRun.open(run, no_verify=no_verify)
         stem = Path(input_path).stem if input_path is not None else split
         path = loaded.run.output_path(out, f"{stem}.npy", force=force, folder="embeddings")
         suffix = check_format(path, allowed=(".npy", ".csv"))

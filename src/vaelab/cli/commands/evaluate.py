@@ -9,7 +9,7 @@ import typer
 
 from vaelab.cli.console import Console, format_table
 from vaelab.cli.errors import UsageError
-from vaelab.cli.options import Debug, Quiet, RunArg, Seed, Split
+from vaelab.cli.options import Debug, NoVerify, Quiet, RunArg, Seed, Split
 from vaelab.cli.run_dir import RunDir, jsonable
 
 EPILOG = """**Examples**
@@ -84,6 +84,7 @@ def evaluate_command(
             help="CPU threads for torch (0: one per core). [default: the run's threads in config.toml]",
         ),
     ] = None,
+    no_verify: NoVerify = False,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -100,7 +101,7 @@ def evaluate_command(
     console = Console(quiet=quiet)
     with console.logging():
         run_dir = RunDir.open(run)
-        config = run_dir.config()
+        config = run_dir.config(no_verify=no_verify)
         estimator = run_dir.load_model(config)
         x, _ = pick_split(load_run_data(config), split)
         console.note(f"evaluating {type(estimator).__name__} on {len(x)} {split} examples ...")

@@ -16,7 +16,7 @@ import typer
 from vaelab.cli.config import RunConfig
 from vaelab.cli.console import Console
 from vaelab.cli.errors import UsageError
-from vaelab.cli.options import Debug, Force, OutFile, Quiet, RunArg, Seed, Split
+from vaelab.cli.options import Debug, Force, NoVerify, OutFile, Quiet, RunArg, Seed, Split
 from vaelab.cli.run_dir import RunDir
 from vaelab.errors import InputError
 
@@ -39,11 +39,12 @@ class LoadedRun:
     layout: ImageLayout | None
 
     @classmethod
-    def open(cls, path: Path) -> LoadedRun:
+    def open(cls, path: Path, *, no_verify: bool = False) -> LoadedRun:
+        """Open the run at ``path``; ``no_verify`` skips the checksums of its built-in data set."""
         from vaelab.report.images import ImageLayout
 
         run = RunDir.open(path)
-        config = run.config()
+        config = run.config(no_verify=no_verify)
         estimator = run.load_model(config)
         return cls(run, config, estimator, ImageLayout.detect(tuple(estimator.input_shape_)))
 
@@ -136,6 +137,7 @@ def reconstruct_command(
     cols: Annotated[int, typer.Option("--cols", min=1, help="Examples per row pair in the image grid.")] = 16,
     out: OutFile = None,
     force: Force = False,
+    no_verify: NoVerify = False,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -150,7 +152,7 @@ def reconstruct_command(
 
     console = Console(quiet=quiet)
     with console.logging():
-        loaded = LoadedRun.open(run)
+        loaded = LoadedRun.open(run, no_verify=no_verify)
         path = loaded.output(out, "reconstructions", force)
         x, _ = loaded.examples(split, input_path)
         x = x[:n]
@@ -187,6 +189,7 @@ def interpolate_command(
     split: Split = "test",
     out: OutFile = None,
     force: Force = False,
+    no_verify: NoVerify = False,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -203,7 +206,7 @@ def interpolate_command(
 
     console = Console(quiet=quiet)
     with console.logging():
-        loaded = LoadedRun.open(run)
+        loaded = LoadedRun.open(run, no_verify=no_verify)
         path = loaded.output(out, f"interpolate-{Path(start).stem}-{Path(end).stem}", force)
         shape = tuple(loaded.estimator.input_shape_)
         needs_data = start.strip().lstrip("-").isdigit() or end.strip().lstrip("-").isdigit()
@@ -255,6 +258,7 @@ def traverse_command(
     split: Split = "test",
     out: OutFile = None,
     force: Force = False,
+    no_verify: NoVerify = False,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -266,7 +270,7 @@ def traverse_command(
 
     console = Console(quiet=quiet)
     with console.logging():
-        loaded = LoadedRun.open(run)
+        loaded = LoadedRun.open(run, no_verify=no_verify)
         path = loaded.output(out, "traversals", force)
         est = loaded.estimator
         x, _ = loaded.examples(split)

@@ -11,7 +11,7 @@ from vaelab.cli.commands.evaluate import compute_metrics
 from vaelab.cli.commands.generate import LoadedRun
 from vaelab.cli.console import Console
 from vaelab.cli.errors import UsageError
-from vaelab.cli.options import Debug, Force, Quiet, RunArg, Seed
+from vaelab.cli.options import Debug, Force, NoVerify, Quiet, RunArg, Seed
 from vaelab.cli.run_dir import RunDir
 from vaelab.errors import InputError
 
@@ -61,6 +61,7 @@ def report_command(
     ] = 16,
     seed: Seed = 0,
     force: Force = False,
+    no_verify: NoVerify = False,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -79,7 +80,7 @@ def report_command(
         raise UsageError(f"--projection must be pca or tsne, got {projection!r}")
     console = Console(quiet=quiet)
     with console.logging():
-        loaded = LoadedRun.open(run)
+        loaded = LoadedRun.open(run, no_verify=no_verify)
         run_dir, config = loaded.run, loaded.config
         target = Path(out) if out is not None else run_dir.report_dir
         if target.exists() and not force:
@@ -116,14 +117,19 @@ def unique_names(runs: list[RunDir]) -> list[str]:
     return [str(Path(r.root.parent.name) / r.root.name) for r in runs]
 
 
-def compare_runs(paths: list[Path], out: Path | None, *, force: bool, seed: int, console: Console) -> Path:
-    """Write the comparison report of the runs at ``paths``; returns the HTML file."""
+def compare_runs(
+    paths: list[Path], out: Path | None, *, force: bool, seed: int, console: Console, no_verify: bool = False
+) -> Path:
+    """Write the comparison report of the runs at ``paths``; returns the HTML file.
+
+    ``no_verify`` skips the checksums of the runs' built-in data set.
+    """
     from vaelab.cli.data import load_run_data, pick_split
     from vaelab.report import ComparedModel, build_comparison_report
 
     if not paths:
         raise UsageError("give at least one run directory to compare")
-    loaded = [LoadedRun.open(p) for p in paths]
+    loaded = [LoadedRun.open(p, no_verify=no_verify) for p in paths]
     target = Path(out) if out is not None else loaded[0].run.root.parent / "comparison"
     if target.exists() and not force:
         raise FileExistsError(f"{target} already exists; pass --force to rebuild it or choose another --out")
@@ -169,6 +175,7 @@ def compare_command(
     ] = None,
     seed: Seed = 0,
     force: Force = False,
+    no_verify: NoVerify = False,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -178,6 +185,6 @@ def compare_command(
     """
     console = Console(quiet=quiet)
     with console.logging():
-        path = compare_runs(runs, out, force=force, seed=seed, console=console)
+        path = compare_runs(runs, out, force=force, seed=seed, console=console, no_verify=no_verify)
         console.result(str(path))
         console.note(f"open {path.resolve().as_uri()} in a browser")

@@ -31,7 +31,7 @@ from vaelab.cli.commands.evaluate import compute_metrics, metrics_table
 from vaelab.cli.config import RunConfig
 from vaelab.cli.console import Console
 from vaelab.cli.errors import ConfigError
-from vaelab.cli.options import Debug, Force, Quiet, RunArg
+from vaelab.cli.options import Debug, Force, NoVerify, Quiet, RunArg
 from vaelab.cli.run_dir import RunDir
 from vaelab.errors import InputError, ModelFileError, VaelabError
 
@@ -258,6 +258,7 @@ def fit_in_processes(run: RunDir, config: RunConfig, *, console: Console) -> Non
     backend = "gloo" if device.type == "cpu" else "nccl"
     console.note(f"{doing} on {nproc} processes (DDP, {backend})")
     argv = ["-m", "vaelab.cli", "resume", str(run.root), "--nproc", str(nproc), "--worker"]
+    argv += ["--no-verify"] if not config.verify else []
     code = launch(argv + (["--quiet"] if console.quiet else []), nproc)
     if code != 0:
         raise VaelabError(
@@ -267,13 +268,20 @@ def fit_in_processes(run: RunDir, config: RunConfig, *, console: Console) -> Non
 
 
 def resume_run(
-    path: Path, *, console: Console, callbacks: Sequence[Any] = (), nproc: int | None = None, worker: bool = False
+    path: Path,
+    *,
+    console: Console,
+    callbacks: Sequence[Any] = (),
+    nproc: int | None = None,
+    worker: bool = False,
+    no_verify: bool = False,
 ) -> RunDir:
     """Continue an interrupted run from its last checkpoint.
 
     ``nproc`` overrides the number of processes of the run's ``config.toml``.
     ``worker`` marks the processes that ``--nproc`` starts: they train (in
     the process group torchrun's environment describes) without relaunching.
+    ``no_verify`` skips the checksums of the run's built-in data set.
     """
     from vaelab._runtime import resolve_device
     from vaelab.cli.callbacks import check_tensorboard
@@ -286,7 +294,7 @@ def resume_run(
             f"{run.root} is complete (its model/ is saved): nothing to resume. To train again, run "
             f"`vaelab train --config {run.config_file} --out <new folder>`"
         )
-    config = run.config()
+    config = run.config(no_verify=no_verify)
     if nproc is not None:
         config = dataclasses.replace(config, nproc=nproc)
     if config.tensorboard:
@@ -352,6 +360,17 @@ def train_command(
             help=("Fetch a missing built-in data set (mnist, fashion-mnist, binarized-mnist) into --data-dir."),
         ),
     ] = False,
+    verify: Annotated[
+        Optional[bool],
+        _opt(
+            "--verify/--no-verify",
+            panel=DATA,
+            help=(
+                "Check a built-in data set's files against the checksums of their uncompressed contents; "
+                "--no-verify skips it (recorded in config.toml, so the run's other commands skip it too)."
+            ),
+        ),
+    ] = None,
     model: Annotated[Optional[str], _opt("--model", "-m", panel=MODEL, help="pca, autoencoder or vae.")] = None,
     latent_dim: Annotated[
         Optional[int], _opt("--latent-dim", "-z", panel=MODEL, help="Size of the latent code.")
@@ -499,6 +518,7 @@ def train_command(
         "threads": threads,
         "nproc": nproc,
         "tensorboard": tensorboard,
+        "verify": verify,
     }
     console = Console(quiet=quiet)
     with console.logging():
@@ -518,6 +538,7 @@ def resume_command(
         ),
     ] = None,
     worker: Annotated[bool, typer.Option("--worker", hidden=True)] = False,
+    no_verify: NoVerify = False,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -530,4 +551,4 @@ def resume_command(
     """
     console = Console(quiet=quiet)
     with console.logging():
-        resume_run(run, console=console, nproc=nproc, worker=worker)
+        resume_run(run, console=console, nproc=nproc, worker=worker, no_verify=no_verify)
