@@ -1,6 +1,8 @@
 """Train the digit classifier behind vaelab's Fréchet digit distance (FDD).
 
-Trains :class:`vaelab.metrics.features.DigitClassifier` on the 60,000 MNIST
+Trains :class:`vaelab.metrics.features.DigitClassifier` with the library's
+:mod:`vaelab.metrics.feature_training` (the code behind ``vaelab features
+train``, which trains the same network for other 28x28 data) on the 60,000 MNIST
 training images (Adam, cross-entropy; each image is binarized by sampling
 with probability 1/2, so that the features suit grey-level and binary digits
 alike), measures its accuracy on the 10,000 test images (grey and binarized),
@@ -25,11 +27,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from vaelab.data import load_mnist
-from vaelab.metrics.features import ASSET_INFO, ASSET_WEIGHTS, DigitClassifier, DigitClassifierConfig, digit_features
-from vaelab.metrics.fid import frechet_distance, precision_recall
+from vaelab.metrics.feature_training import accuracy, fit_classifier, floors
+from vaelab.metrics.features import ASSET_INFO, ASSET_WEIGHTS, DigitClassifier, DigitClassifierConfig
 from vaelab.serialization import save_tensors, write_json
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,37 +38,6 @@ REPO = Path(__file__).resolve().parents[1]
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-@torch.no_grad()
-def accuracy(model: DigitClassifier, x: torch.Tensor, y: torch.Tensor) -> float:
-    model.eval()
-    correct = sum(int((model(x[i : i + 2000]).argmax(1) == y[i : i + 2000]).sum()) for i in range(0, len(x), 2000))
-    return correct / len(x)
-
-
-def train(model: DigitClassifier, x: torch.Tensor, y: torch.Tensor, args: argparse.Namespace) -> None:
-    g = torch.Generator().manual_seed(args.seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
-    steps_per_epoch = (len(x) + args.batch_size - 1) // args.batch_size
-    total_steps = args.epochs * steps_per_epoch
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=total_steps)
-    for epoch in range(args.epochs):
-        model.train()
-        order = torch.randperm(len(x), generator=g)
-        total, started = 0.0, time.perf_counter()
-        for i in range(0, len(x), args.batch_size):
-            idx = order[i : i + args.batch_size]
-            xb = x[idx]
-            binarize = torch.rand(len(xb), 1, 1, generator=g) < 0.5  # half the batch binarized by sampling
-            xb = torch.where(binarize, torch.bernoulli(xb, generator=g), xb)
-            loss = F.cross_entropy(model(xb), y[idx])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            total += loss.item() * len(idx)
-        log(f"epoch {epoch + 1}/{args.epochs}: loss {total / len(x):.4f} ({time.perf_counter() - started:.0f} s)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,20 +62,16 @@ def main(argv: list[str] | None = None) -> int:
 
     config = DigitClassifierConfig()
     model = DigitClassifier(config)
-    started = time.perf_counter()
-    train(model, xtr, ytr, args)
-    seconds = time.perf_counter() - started
-    model.eval()
-    g = torch.Generator().manual_seed(args.seed + 1)
-    xtr_bin, xte_bin = torch.bernoulli(xtr, generator=g), torch.bernoulli(xte, generator=g)
+    seconds = fit_classifier(
+        model, xtr, ytr, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, log=log
+    )
+    xte_bin = torch.bernoulli(xte, generator=torch.Generator().manual_seed(args.seed + 1))
     acc, acc_bin = accuracy(model, xte, yte), accuracy(model, xte_bin, yte)
     log(f"MNIST test accuracy: {acc:.4f} (grey), {acc_bin:.4f} (binarized)")
 
-    f_train, f_test = digit_features(xtr, model=model), digit_features(xte, model=model)
-    fb_train, fb_test = digit_features(xtr_bin, model=model), digit_features(xte_bin, model=model)
-    floor, floor_bin = frechet_distance(f_train, f_test), frechet_distance(fb_train, fb_test)
-    pr_gen = torch.Generator().manual_seed(args.seed)
-    precision, recall = precision_recall(f_train, f_test, generator=pr_gen)
+    measured = floors(model, xtr, xte, seed=args.seed)
+    floor, floor_bin = measured["frechet_distance"], measured["frechet_distance_binarized"]
+    precision, recall = measured["precision_recall"]
     print(f"FDD floor (MNIST train vs test): {floor:.4f} grey, {floor_bin:.4f} binarized")
     print(f"precision/recall (train vs test, 5000 each, k=3): {precision:.4f} / {recall:.4f}")
     print(f"test accuracy: {acc:.4f} grey, {acc_bin:.4f} binarized; trained in {seconds:.0f} s")

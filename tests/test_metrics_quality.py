@@ -171,7 +171,7 @@ def test_evaluate_reports_frechet_digit_distance_for_28x28_images(data_dir):
     x, _ = load_mnist(data_dir / "mnist", "test")
     x = (x[:300] > 127).astype(np.float32)  # binary digits
     vae = VAE(latent_dim=4, network={"kind": "mlp", "hidden_dims": [32]}, epochs=1, batch_size=50, device="cpu").fit(x)
-    result = evaluate(vae, x, n_generated=200, mi_examples=100)
+    result = evaluate(vae, x, n_generated=200, mi_examples=100, features="digits")
     assert result["frechet_digit_distance"] > result["frechet_digit_distance_floor"] > 0
     assert 0 <= result["precision"] <= 1 and 0 <= result["recall"] <= 1
     assert any("not Inception FID" in note for note in result["notes"])

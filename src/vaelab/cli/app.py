@@ -6,12 +6,13 @@ module only registers them with their help examples.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 
 from vaelab._version import __version__
-from vaelab.cli.commands import demo, embed, evaluate, generate, report, train
+from vaelab.cli.commands import demo, embed, evaluate, features, generate, report, train
 from vaelab.cli.options import Debug
 
 HELP = """PCA, autoencoders and variational autoencoders from the command line.
@@ -63,6 +64,11 @@ COMMANDS: list[tuple[str, Any, str | None]] = [
     ("compare", report.compare_command, report.COMPARE_EPILOG),
 ]
 
+#: Groups of subcommands (``vaelab features train``): name -> a function building the group's Typer app.
+GROUPS: list[tuple[str, Callable[[], typer.Typer]]] = [
+    ("features", features.features_app),
+]
+
 
 def build_app() -> typer.Typer:
     """The Typer application with every subcommand registered."""
@@ -78,4 +84,6 @@ def build_app() -> typer.Typer:
     app.callback()(_root)
     for name, function, epilog in COMMANDS:
         app.command(name=name, epilog=epilog)(function)
+    for name, make_group in GROUPS:
+        app.add_typer(make_group(), name=name)
     return app

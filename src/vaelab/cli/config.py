@@ -105,6 +105,10 @@ class RunConfig:
     verify : bool
         Check a built-in data set's files against the md5/sha256 of their
         uncompressed contents (False: ``--no-verify``, for a copy that differs).
+    features : str
+        Folder of a feature classifier (``vaelab features train``) for the
+        sample-quality figures ("" = the shipped digit classifier for mnist and
+        binarized-mnist, none for other data).
     """
 
     model: str = "vae"
@@ -132,6 +136,7 @@ class RunConfig:
     nproc: int = 1
     tensorboard: bool = False
     verify: bool = True
+    features: str = ""
 
     def __post_init__(self) -> None:
         from vaelab.likelihoods import LIKELIHOODS
@@ -287,6 +292,8 @@ class RunConfig:
                 changes["likelihood"] = "gaussian"
         if not self.hidden_dims:
             changes["hidden_dims"] = NetworkConfig(kind=self.network).hidden_dims
+        if self.features:
+            changes["features"] = str(Path(self.features).expanduser().resolve())
         return dataclasses.replace(self, **changes)
 
     def build_estimator(self) -> EncoderDecoderEstimator:

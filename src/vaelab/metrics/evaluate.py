@@ -10,9 +10,13 @@ meaningful:
   ``bits_per_dim`` for densities on 8-bit data (:mod:`vaelab.metrics.discrete`);
 * latent diagnostics (VAE): ``kl_per_dim``, ``active_units``,
   ``mutual_information``, ``aggregate_kl`` (:mod:`vaelab.metrics.latent`);
-* sample quality (VAE on 28x28 images, when the digit classifier is
-  installed): ``frechet_digit_distance``, ``precision``, ``recall``
-  (:mod:`vaelab.metrics.fid`);
+* sample quality (VAE on 28x28 images, in the features of a classifier of
+  their kind, :mod:`vaelab.metrics.fid`): ``features="digits"`` (MNIST-like
+  digits) gives ``frechet_digit_distance``, ``precision``, ``recall`` in the
+  shipped digit classifier's features; a classifier trained by ``vaelab
+  features train`` gives ``frechet_distance[NAME]``, ``precision[NAME]``,
+  ``recall[NAME]``. Without one the figures are absent and a note says why:
+  a digit classifier's features say nothing about clothes;
 * ``warnings``: plain-language verdicts (posterior collapse, a Bernoulli
   likelihood on grey levels), and ``notes``: how each figure was computed.
 
@@ -25,6 +29,7 @@ Tipping & Bishop 1999, "Probabilistic Principal Component Analysis", J. R. Stat.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -32,8 +37,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from vaelab.errors import InputError
 from vaelab.estimators import PCA, VAE, EncoderDecoderEstimator
-from vaelab.metrics import discrete, features, fid, latent, reconstruction
+from vaelab.metrics import discrete, fid, latent, reconstruction
+from vaelab.metrics import features as feature_nets
 from vaelab.metrics.bounds import DEFAULT_MEMORY_BUDGET_MB, elbo_terms, importance_sampled_log_likelihood
 from vaelab.priors import StandardNormal
 from vaelab.validation import check_int
@@ -181,28 +188,66 @@ def _latent_metrics(
 
 
 def _sample_quality(
-    estimator: VAE, x: Tensor, *, seed: int, n_generated: int, binary: bool
+    estimator: VAE, x: Tensor, classifier: Any, *, seed: int, n_generated: int, binary: bool
 ) -> tuple[dict[str, float], list[str]]:
-    """FDD, precision and recall of the model's samples against x, in the digit classifier's features."""
+    """Fréchet distance, precision and recall of the model's samples against x, in ``classifier``'s features.
+
+    ``classifier`` is ``"digits"`` (the shipped digit classifier: FDD) or a
+    :class:`~vaelab.metrics.feature_nets.FeatureClassifier` (figures named after it).
+    """
     n = min(x.shape[0], n_generated)
     sample_binary = binary and estimator.module_.likelihood.name == "bernoulli"
     samples = torch.from_numpy(estimator.sample(n, seed=seed, mean=not sample_binary)).float()
     real = x[torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(seed + 6))[:n]].cpu()
-    f_real, f_gen = features.digit_features(real), features.digit_features(samples)
+    digits = isinstance(classifier, str)
+    embed = feature_nets.digit_features if digits else classifier.features
+    f_real, f_gen = embed(real), embed(samples)
     precision, recall = fid.precision_recall(f_real, f_gen, generator=torch.Generator().manual_seed(seed + 7))
-    out = {"frechet_digit_distance": fid.frechet_distance(f_real, f_gen), "precision": precision, "recall": recall}
-    info = features.digit_classifier_info()
-    floor_key = "fdd_floor_train_vs_test_binarized" if binary else "fdd_floor_train_vs_test"
-    if floor_key in info:
-        out["frechet_digit_distance_floor"] = float(info[floor_key])
     kind = "draws x ~ p(x|z) (binary)" if sample_binary else "decoded means E[x|z]"
-    notes = [
-        f"frechet_digit_distance (FDD, not Inception FID): Fréchet distance between {n} model samples "
-        f"({kind}, z ~ p(z)) and {n} examples of X in the {info['config']['feature_dim']}-d features of vaelab's "
-        f"digit classifier (MNIST test accuracy {info.get('mnist_test_accuracy', float('nan')):.2%}); "
-        "frechet_digit_distance_floor is MNIST train vs test; precision/recall: Kynkäänniemi et al. 2019, k = 3"
+    pr_note = "precision/recall: Kynkäänniemi et al. 2019, k = 3"
+    if digits:
+        out = {"frechet_digit_distance": fid.frechet_distance(f_real, f_gen), "precision": precision, "recall": recall}
+        info = feature_nets.digit_classifier_info()
+        floor_key = "fdd_floor_train_vs_test_binarized" if binary else "fdd_floor_train_vs_test"
+        if floor_key in info:
+            out["frechet_digit_distance_floor"] = float(info[floor_key])
+        return out, [
+            f"frechet_digit_distance (FDD, not Inception FID): Fréchet distance between {n} model samples "
+            f"({kind}, z ~ p(z)) and {n} examples of X in the {info['config']['feature_dim']}-d features of "
+            f"vaelab's digit classifier (MNIST test accuracy {info.get('mnist_test_accuracy', float('nan')):.2%}); "
+            f"frechet_digit_distance_floor is MNIST train vs test; {pr_note}"
+        ]
+    name, info = classifier.name, classifier.info
+    out = {f"frechet_distance[{name}]": fid.frechet_distance(f_real, f_gen)}
+    floor = classifier.floor(binary)
+    if floor is not None:
+        out[f"frechet_distance_floor[{name}]"] = floor
+    out.update({f"precision[{name}]": precision, f"recall[{name}]": recall})
+    return out, [
+        f"frechet_distance[{name}] (not Inception FID): Fréchet distance between {n} model samples ({kind}, "
+        f"z ~ p(z)) and {n} examples of X in the {info['config']['feature_dim']}-d features of the classifier "
+        f"{name!r} trained on {info.get('data', '?')} (test accuracy {float(info.get('test_accuracy', 'nan')):.2%}); "
+        f"frechet_distance_floor[{name}] is its training vs test data{' (binarized)' if binary else ''}; {pr_note}"
     ]
-    return out, notes
+
+
+NO_FEATURES_NOTE = (
+    "no sample-quality figures (Fréchet distance, precision, recall): they need a classifier trained on images "
+    "of the same kind, and none was given. The shipped digit classifier fits MNIST-like digits only (features="
+    "'digits', chosen by the command line for mnist and binarized-mnist); for other labelled 28x28 images train "
+    "one with `vaelab features train DATA --out features/NAME` and pass it (--features, or features=)"
+)
+
+
+def _feature_classifier(features_: Any) -> Any:
+    """``evaluate``'s ``features`` argument: "digits", a FeatureClassifier or None (a path is loaded)."""
+    if features_ is None or features_ == "digits" or isinstance(features_, feature_nets.FeatureClassifier):
+        return features_
+    if isinstance(features_, (str, os.PathLike)):
+        return feature_nets.load_feature_classifier(features_)
+    raise InputError(
+        f"features must be 'digits', a FeatureClassifier, the folder of one, or None; got {type(features_).__name__}"
+    )
 
 
 def evaluate(
@@ -214,6 +259,7 @@ def evaluate(
     mi_examples: int = 2000,
     n_generated: int = 10000,
     sample_quality: bool = True,
+    features: Any = None,
     memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
@@ -235,7 +281,14 @@ def evaluate(
     n_generated : int
         Model samples (and examples of X) for the sample-quality metrics.
     sample_quality : bool
-        Compute FDD / precision / recall (VAE, 28x28 images, classifier installed).
+        Compute the sample-quality figures when ``features`` allows (VAE, 28x28 images).
+    features : "digits", FeatureClassifier, path or None
+        The classifier whose features the sample-quality figures use:
+        ``"digits"`` for MNIST-like digits (the shipped classifier; figures
+        ``frechet_digit_distance``, ``precision``, ``recall``), a classifier
+        from ``vaelab features train`` (or its folder; figures
+        ``frechet_distance[NAME]``, ``precision[NAME]``, ``recall[NAME]`` and
+        its own floor), or None: no such figures, and a note says why.
     memory_budget_mb : float
         Memory of one decoder call in the importance sampler.
     progress : callable, optional
@@ -250,7 +303,9 @@ def evaluate(
         ``bits_per_dim`` (continuous likelihood, 8-bit X), ``active_units``,
         ``latent_dim``, ``mutual_information``, ``aggregate_kl``,
         ``frechet_digit_distance``, ``frechet_digit_distance_floor``,
-        ``precision``, ``recall``; PCA: ``ppca_log_likelihood``, ``nll``,
+        ``precision``, ``recall`` (``features="digits"``; with a trained
+        classifier ``frechet_distance[NAME]``, ``frechet_distance_floor[NAME]``,
+        ``precision[NAME]``, ``recall[NAME]``); PCA: ``ppca_log_likelihood``, ``nll``,
         ``bits_per_dim``; autoencoder: ``reconstruction_log_likelihood``.
         ``kl_per_dim``: list of floats (VAE with a standard normal prior).
         ``warnings``: list of plain-language verdicts (empty when all is well).
@@ -269,6 +324,7 @@ def evaluate(
     nll_samples = check_int(nll_samples, "nll_samples", low=0)
     check_int(mi_examples, "mi_examples", low=2)
     check_int(n_generated, "n_generated", low=4)
+    classifier = _feature_classifier(features)
     x = estimator._check_X(X)
     binary, eight_bit = discrete.is_binary(x), discrete.is_8bit(x)
     result: dict[str, Any] = _reconstruction_metrics(estimator, x, binary)
@@ -298,12 +354,21 @@ def evaluate(
                         "(train with binarize='dynamic') or use a continuous likelihood"
                     )
                 images = math.prod(estimator.input_shape_) == 784 and estimator.input_shape_[-1] in (28, 784)
-                if sample_quality and images and features.has_digit_classifier() and x.shape[0] >= 4:
+                if classifier is not None and not images:
+                    raise InputError(
+                        f"features: the classifier takes 28x28 images, but the model's examples have shape "
+                        f"{tuple(estimator.input_shape_)}; leave features out for these data"
+                    )
+                if sample_quality and classifier == "digits" and not feature_nets.has_digit_classifier():
+                    notes.append("no frechet_digit_distance: the digit classifier is not installed")
+                elif sample_quality and classifier is not None and x.shape[0] >= 4:
                     quality, quality_notes = _sample_quality(
-                        estimator, x, seed=seed, n_generated=n_generated, binary=binary
+                        estimator, x, classifier, seed=seed, n_generated=n_generated, binary=binary
                     )
                     result.update(quality)
                     notes += quality_notes
+                elif sample_quality and classifier is None and images:
+                    notes.append(NO_FEATURES_NOTE)
             elif isinstance(estimator, PCA):
                 lik, lik_notes = _pca_likelihood(estimator, xd, seed=seed, eight_bit=eight_bit and not binary)
                 if nll_samples:

@@ -7,7 +7,15 @@ a small CNN trained on MNIST by ``scripts/train_feature_classifier.py``
 training command, its MNIST test accuracy and the train-vs-test Fréchet
 distance in ``digit_classifier.json``). The Fréchet distance in its feature
 space is the *Fréchet digit distance* (FDD); it is comparable only with other
-FDD figures from the same weights, never with an Inception FID.
+FDD figures from the same weights, never with an Inception FID. Its features
+describe digits: they are used for MNIST-like data only.
+
+For other labelled 28x28 images (Fashion-MNIST, ...) a classifier of the same
+architecture is trained by ``vaelab features train``
+(:mod:`vaelab.metrics.feature_training`) into a folder of ``config.json`` +
+``model.safetensors``; :func:`load_feature_classifier` reads it back as a
+:class:`FeatureClassifier`, whose name, test accuracy and floor go with the
+figures computed in its features.
 
 Architecture (the LeNet pattern of LeCun et al. 1998 with ReLUs and max
 pooling): three 3x3 convolutions with 2x2 max pooling, 28 -> 14 -> 7 -> 3,
@@ -23,7 +31,9 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+import os
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -34,6 +44,8 @@ from vaelab.errors import InputError, ModelFileError
 ASSET_WEIGHTS = "digit_classifier.safetensors"
 ASSET_INFO = "digit_classifier.json"
 IMAGE_SHAPE = (28, 28)
+#: ``format`` of a trained feature classifier's config.json
+FORMAT = "vaelab.feature_classifier"
 
 
 @dataclass(frozen=True)
@@ -155,3 +167,75 @@ def digit_features(images: Tensor, *, batch_size: int = 2000, model: DigitClassi
     model = model if model is not None else load_digit_classifier()
     x = images.detach().float().cpu()
     return torch.cat([model.features(x[i : i + batch_size]) for i in range(0, x.shape[0], batch_size)])
+
+
+@dataclass(frozen=True)
+class FeatureClassifier:
+    """A trained classifier whose features the sample-quality figures are computed in.
+
+    Attributes
+    ----------
+    name : str
+        Names the figures: ``frechet_distance[name]``, ``precision[name]``, ...
+    model : DigitClassifier
+        The network (eval mode, CPU); ``features`` maps (N, 28, 28) images in [0, 1] to (N, F).
+    info : dict
+        Its record: data set, test accuracy, floors, training command.
+    """
+
+    name: str
+    model: DigitClassifier
+    info: dict[str, Any]
+
+    @property
+    def input_shape(self) -> tuple[int, int]:
+        return IMAGE_SHAPE
+
+    def floor(self, binary: bool) -> float | None:
+        """The Fréchet distance between its training and test data (binarized for binary data), if recorded."""
+        floors = self.info.get("floor", {})
+        value = floors.get("frechet_distance_binarized" if binary else "frechet_distance")
+        return None if value is None else float(value)
+
+    def features(self, images: Tensor) -> Tensor:
+        """(N, 28, 28), (N, 784) or (N, 1, 28, 28) in [0, 1] -> (N, F) features, float32 on the CPU."""
+        return digit_features(images, model=self.model)
+
+
+def load_feature_classifier(path: str | os.PathLike[str]) -> FeatureClassifier:
+    """Read a classifier written by ``vaelab features train`` (a folder, or its ``config.json``).
+
+    Raises
+    ------
+    ModelFileError
+        If the folder or its files are missing, the config is not a vaelab
+        feature classifier's, or the weights are corrupt or do not fit it.
+    """
+    from vaelab.serialization import load_tensors, read_json
+
+    path = Path(path)
+    folder = path.parent if path.name == "config.json" else path
+    if not (folder / "config.json").is_file():
+        raise ModelFileError(
+            f"{path} is not a feature classifier folder (config.json + model.safetensors, written by "
+            "`vaelab features train`)"
+        )
+    info = read_json(folder / "config.json", "feature classifier config")
+    if not isinstance(info, dict) or info.get("format") != FORMAT:
+        raise ModelFileError(f"{folder / 'config.json'} is not a vaelab feature classifier (its format is not {FORMAT!r})")
+    try:
+        model = DigitClassifier(DigitClassifierConfig.from_dict(info["config"]))
+        name = str(info["name"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{folder / 'config.json'} is malformed ({exc!r})") from None
+    if not (folder / "model.safetensors").is_file():
+        raise ModelFileError(f"{folder / 'model.safetensors'}: no such file; train the classifier again")
+    weights = load_tensors(folder / "model.safetensors")
+    try:
+        model.load_state_dict({k: v.float() for k, v in weights.items()})
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[1:2] or [str(exc)]
+        raise ModelFileError(
+            f"{folder / 'model.safetensors'} does not fit the network its config.json describes ({first[0].strip()})"
+        ) from None
+    return FeatureClassifier(name, model.eval(), info)

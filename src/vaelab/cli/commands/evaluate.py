@@ -7,6 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from vaelab.cli.commands.features import FeaturesOption, feature_choice
 from vaelab.cli.console import Console, format_table
 from vaelab.cli.errors import UsageError
 from vaelab.cli.options import Debug, NoVerify, Quiet, RunArg, Seed, Split
@@ -23,26 +24,34 @@ vaelab evaluate runs/mnist-vae --nll-samples 1000 --threads 2
 
 
 def compute_metrics(
-    estimator: Any, x: Any, *, seed: int = 0, nll_samples: int = 0, console: Console | None = None
+    estimator: Any,
+    x: Any,
+    *,
+    seed: int = 0,
+    nll_samples: int = 0,
+    console: Console | None = None,
+    features: Any = None,
 ) -> dict[str, Any]:
     """``vaelab.metrics.evaluate`` on ``x``, with the number of examples and the settings used.
 
     ``nll_samples`` > 0 asks for an importance-sampled negative log-likelihood
     with that many samples per example (models that support it); its progress
-    is shown on ``console``.
+    is shown on ``console``. ``features`` is the classifier of the
+    sample-quality figures (see :func:`vaelab.cli.commands.features.feature_choice`).
     """
     from vaelab.metrics import evaluate
 
     accepted = inspect.signature(evaluate).parameters
     kwargs: dict[str, Any] = {"seed": seed}
+    extra: dict[str, Any] = {"features": features} if features is not None else {}
     if nll_samples > 0:
         if "nll_samples" not in accepted:
             raise UsageError("--nll-samples is not supported by this version of vaelab.metrics.evaluate; leave it out")
         kwargs["nll_samples"] = nll_samples
         if console is not None and not console.quiet and "progress" in accepted:
-            values = evaluate(estimator, x, **kwargs, progress=_progress_printer(console))
+            values = evaluate(estimator, x, **kwargs, **extra, progress=_progress_printer(console))
             return jsonable({"n_examples": int(len(x)), **kwargs, **values})
-    values = evaluate(estimator, x, **kwargs)
+    values = evaluate(estimator, x, **kwargs, **extra)
     return jsonable({"n_examples": int(len(x)), **kwargs, **values})
 
 
@@ -84,6 +93,7 @@ def evaluate_command(
             help="CPU threads for torch (0: one per core). [default: the run's threads in config.toml]",
         ),
     ] = None,
+    features: FeaturesOption = None,
     no_verify: NoVerify = False,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -103,10 +113,13 @@ def evaluate_command(
         run_dir = RunDir.open(run)
         config = run_dir.config(no_verify=no_verify)
         estimator = run_dir.load_model(config)
+        classifier = feature_choice(config, features, tuple(estimator.input_shape_))
         x, _ = pick_split(load_run_data(config), split)
         console.note(f"evaluating {type(estimator).__name__} on {len(x)} {split} examples ...")
         with torch_threads(config.threads if threads is None else threads):
-            metrics = compute_metrics(estimator, x, seed=seed, nll_samples=nll_samples, console=console)
+            metrics = compute_metrics(
+                estimator, x, seed=seed, nll_samples=nll_samples, console=console, features=classifier
+            )
         run_dir.update_metrics(split, metrics)
         console.result(metrics_table(metrics))
         console.note(f"saved to {run_dir.metrics_file}")

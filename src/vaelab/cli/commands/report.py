@@ -8,6 +8,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from vaelab.cli.commands.evaluate import compute_metrics
+from vaelab.cli.commands.features import FeaturesOption, feature_choice
 from vaelab.cli.commands.generate import LoadedRun
 from vaelab.cli.console import Console
 from vaelab.cli.errors import UsageError
@@ -38,12 +39,19 @@ Projection = Annotated[
 ]
 
 
-def recorded_test_metrics(run: RunDir, estimator: Any, x: Any, seed: int) -> dict[str, Any]:
-    """The run's recorded test metrics, computing (and saving) them if there are none."""
+def recorded_test_metrics(
+    run: RunDir, estimator: Any, x: Any, seed: int, features: Path | None = None, config: Any = None
+) -> dict[str, Any]:
+    """The run's recorded test metrics, computing (and saving) them if there are none.
+
+    ``features`` (a ``--features`` folder) recomputes them with that feature classifier.
+    """
     recorded = run.metrics().get("test")
-    if recorded:
+    if recorded and features is None:
         return recorded
-    return run.update_metrics("test", compute_metrics(estimator, x, seed=seed))["test"]
+    config = config if config is not None else run.config()
+    classifier = feature_choice(config, features, tuple(estimator.input_shape_))
+    return run.update_metrics("test", compute_metrics(estimator, x, seed=seed, features=classifier))["test"]
 
 
 def history_of(estimator: Any) -> list[dict[str, Any]]:
@@ -61,6 +69,7 @@ def report_command(
     ] = 16,
     seed: Seed = 0,
     force: Force = False,
+    features: FeaturesOption = None,
     no_verify: NoVerify = False,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -87,6 +96,8 @@ def report_command(
             raise FileExistsError(
                 f"{target} already exists; pass --force to rebuild the report or choose another --out"
             )
+        if features is not None:
+            feature_choice(config, features, tuple(loaded.estimator.input_shape_))  # a bad --features fails first
         dataset = load_run_data(config)
         x, y = pick_split(dataset, "test")
         console.note(f"writing the report of {run_dir.root} ...")
@@ -98,7 +109,7 @@ def report_command(
             title=f"vaelab report: {run_dir.root.name}",
             description=dataset.description,
             history=history_of(loaded.estimator),
-            metrics=recorded_test_metrics(run_dir, loaded.estimator, x, config.seed),
+            metrics=recorded_test_metrics(run_dir, loaded.estimator, x, config.seed, features, config),
             config_text=run_dir.config_file.read_text(encoding="utf-8"),
             projection=projection,
             n_examples=n_examples,

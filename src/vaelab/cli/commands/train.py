@@ -28,6 +28,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from vaelab.cli.commands.evaluate import compute_metrics, metrics_table
+from vaelab.cli.commands.features import feature_choice
 from vaelab.cli.config import RunConfig
 from vaelab.cli.console import Console
 from vaelab.cli.errors import ConfigError
@@ -158,7 +159,7 @@ def fit_run(
         )
         metrics: dict[str, Any] = {}
         if dataset.x_test is not None:
-            metrics = compute_metrics(estimator, dataset.x_test, seed=config.seed)
+            metrics = compute_metrics(estimator, dataset.x_test, seed=config.seed, features=feature_choice(config))
             run.update_metrics("test", metrics)
             logger.info("test metrics: %s", {k: v for k, v in metrics.items() if isinstance(v, (int, float))})
         logger.info("saved the model to %s", run.model_dir)
@@ -190,6 +191,7 @@ def start_run(
     dataset = load_run_data(config, download=download)
     config = config.resolved(dataset)
     config.build_estimator()  # fails on inconsistent options before the folder exists
+    feature_choice(config, input_shape=dataset.example_shape)  # a bad --features, too
     run.create(config)
     return run, config, dataset
 
@@ -460,6 +462,18 @@ def train_command(
             ),
         ),
     ] = None,
+    features: Annotated[
+        Optional[str],
+        _opt(
+            "--features",
+            panel=OUTPUT,
+            help=(
+                "A feature classifier from `vaelab features train` (its folder), for the VAE's sample-quality "
+                "figures (Fréchet distance, precision, recall, named after it); recorded in config.toml. "
+                "[default: the shipped digit classifier for mnist and binarized-mnist; none for other data]"
+            ),
+        ),
+    ] = None,
     tensorboard: Annotated[
         Optional[bool],
         _opt(
@@ -519,6 +533,7 @@ def train_command(
         "nproc": nproc,
         "tensorboard": tensorboard,
         "verify": verify,
+        "features": features,
     }
     console = Console(quiet=quiet)
     with console.logging():
