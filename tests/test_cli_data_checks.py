@@ -52,3 +52,41 @@ def test_commands_reading_a_run_take_no_verify(tmp_path: Path, capsys: pytest.Ca
     assert main(["evaluate", str(run), "--no-verify", "--quiet"]) == 0
     assert main(["embed", str(run), "--no-verify", "--quiet", "--out", str(tmp_path / "codes.npy")]) == 0
     assert np.load(tmp_path / "codes.npy").shape == (16, 2)
+
+
+def test_class_names_of_fashion_mnist_in_embed_and_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import csv
+
+    from vaelab.report import figures
+
+    write_idx(tmp_path / "data" / "fashion-mnist")
+    run = tmp_path / "run"
+    assert main(["train", "fashion-mnist", "--data-dir", str(tmp_path / "data"), "--model", "pca", "--no-verify",
+                 *TINY, "--out", str(run)]) == 0
+    assert main(["embed", str(run), "--quiet", "--out", str(tmp_path / "codes.csv")]) == 0
+    with open(tmp_path / "codes.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["z0", "z1", "label", "class"]
+    names = {int(r["label"]): r["class"] for r in rows}
+    assert names[0] == "T-shirt/top" and names[9] == "Ankle boot" and names[5] == "Sandal"
+
+    seen: dict[str, object] = {}
+    scatter = figures.latent_scatter
+
+    def spy(*args: object, **kwargs: object) -> bytes:
+        seen.update(kwargs)
+        return scatter(*args, **kwargs)
+
+    monkeypatch.setattr(figures, "latent_scatter", spy)
+    assert main(["report", str(run), "--quiet"]) == 0
+    assert seen["class_names"][1] == "Trouser"  # type: ignore[index]
+
+
+def test_legend_names() -> None:
+    from vaelab.report.figures import class_name
+
+    names = ("T-shirt/top", "Trouser")
+    assert [class_name(v, names) for v in (0, np.int64(1), 2, 1.5, "x")] == ["T-shirt/top", "Trouser", "2", "1.5", "x"]
+    assert class_name(1, None) == "1"

@@ -27,6 +27,17 @@ DIGITS_SPLIT_SEED = 0
 DIGITS_TEST_FRACTION = 0.2
 
 
+DIGIT_NAMES = tuple(str(d) for d in range(10))
+#: Names of the label values 0..9 of the built-in labelled data sets.
+CLASS_NAMES: dict[str, tuple[str, ...]] = {
+    "digits": DIGIT_NAMES,
+    "mnist": DIGIT_NAMES,
+    "fashion-mnist": (
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"
+    ),  # Xiao, Rasul & Vollgraf 2017, Table 1
+}
+
+
 def load_digits() -> tuple[np.ndarray, np.ndarray]:
     """Load scikit-learn's bundled 8x8 handwritten digits (UCI, 1,797 images).
 
@@ -66,6 +77,7 @@ def _digits(data_dir: Path, *, download: bool, verify: bool) -> Dataset:
             f"scikit-learn digits: {len(train)} train / {len(test)} test 8x8 images in [0, 1] "
             f"(random 80/20 split, seed {DIGITS_SPLIT_SEED}), labels 0-9"
         ),
+        class_names=CLASS_NAMES["digits"],
     )
 
 
@@ -107,6 +119,7 @@ def _idx_dataset(
         description=(
             f"{title}: {len(x_train)} train / {len(x_test)} test 28x28 uint8 images (0-255), labels 0-9, from {folder}"
         ),
+        class_names=CLASS_NAMES[name],
     )
 
 

@@ -51,6 +51,9 @@ class Dataset:
     x_valid : ndarray of shape (n_valid, ...) or None
         Validation split where the source defines one (binarized MNIST).
     y_valid : ndarray of shape (n_valid,) or None
+    class_names : tuple of str or None
+        Name of each label value 0..K-1 where the data set defines them
+        (Fashion-MNIST's "T-shirt/top", ...; the digits' "0".."9").
     """
 
     name: str
@@ -62,6 +65,7 @@ class Dataset:
     description: str
     x_valid: np.ndarray | None = None
     y_valid: np.ndarray | None = None
+    class_names: tuple[str, ...] | None = None
 
     @property
     def example_shape(self) -> tuple[int, ...]:

@@ -64,8 +64,29 @@ def training_curves(history: Sequence[dict[str, Any]]) -> bytes:
     return _png(fig)
 
 
-def latent_scatter(points: np.ndarray, labels: np.ndarray | None, *, xlabel: str, ylabel: str) -> bytes:
-    """Codes projected to 2-D, coloured by label (one colour per class, with a legend)."""
+def class_name(label: object, class_names: Sequence[str] | None) -> str:
+    """``class_names[label]`` for an integer label within range, else ``str(label)``."""
+    try:
+        index = int(label)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return str(label)
+    if class_names is not None and index == label and 0 <= index < len(class_names):
+        return str(class_names[index])
+    return str(label)
+
+
+def latent_scatter(
+    points: np.ndarray,
+    labels: np.ndarray | None,
+    *,
+    xlabel: str,
+    ylabel: str,
+    class_names: Sequence[str] | None = None,
+) -> bytes:
+    """Codes projected to 2-D, coloured by label (one colour per class, with a legend).
+
+    ``class_names[c]`` names label ``c`` in the legend (default: the label itself).
+    """
     fig = _figure(6.0, 5.0)
     ax = fig.add_subplot(1, 1, 1)
     if labels is None:
@@ -76,7 +97,8 @@ def latent_scatter(points: np.ndarray, labels: np.ndarray | None, *, xlabel: str
             cmap = _colormap("tab10" if len(classes) <= 10 else "tab20")
             for k, c in enumerate(classes):
                 sel = labels == c
-                ax.scatter(points[sel, 0], points[sel, 1], s=6, alpha=0.7, color=cmap(k), label=str(c))
+                name = class_name(c, class_names)
+                ax.scatter(points[sel, 0], points[sel, 1], s=6, alpha=0.7, color=cmap(k), label=name)
             ax.legend(markerscale=3, fontsize="small", loc="center left", bbox_to_anchor=(1.0, 0.5))
         else:  # a continuous target
             sc = ax.scatter(points[:, 0], points[:, 1], s=6, alpha=0.7, c=labels, cmap="viridis")

@@ -144,10 +144,12 @@ def traversals_section(estimator: Any, z: np.ndarray, layout: ImageLayout | None
     return section
 
 
-def scatter_section(z: np.ndarray, y: np.ndarray | None, projection: str, seed: int) -> Section:
+def scatter_section(
+    z: np.ndarray, y: np.ndarray | None, projection: str, seed: int, class_names: Sequence[str] | None = None
+) -> Section:
     points, about = latent.project_2d(z, projection, seed)
     axes = ("z1", "z2") if z.shape[1] == 2 else ("component 1", "component 2")
-    png = figures.latent_scatter(points, y, xlabel=axes[0], ylabel=axes[1])
+    png = figures.latent_scatter(points, y, xlabel=axes[0], ylabel=axes[1], class_names=class_names)
     colour = "coloured by label" if y is not None else "(the data have no labels)"
     return Section("Latent space", images=[Image("latent_scatter.png", png, f"Test codes, {colour}: {about}.")])
 
@@ -184,6 +186,7 @@ def build_run_report(
     max_points: int = 2000,
     seed: int = 0,
     overwrite: bool = False,
+    class_names: Sequence[str] | None = None,
 ) -> Path:
     """Write the report of a fitted estimator on held-out examples ``x``; returns the HTML file.
 
@@ -214,6 +217,8 @@ def build_run_report(
         Seeds the prior samples, the subset and t-SNE.
     overwrite : bool
         Replace an existing report folder.
+    class_names : sequence of str, optional
+        Names of the labels 0..K-1, for the scatter's legend (a data set's ``class_names``).
 
     Returns
     -------
@@ -234,7 +239,7 @@ def build_run_report(
         samples_section(estimator, x, layout, seed),
         interpolations_section(estimator, shown, layout),
         traversals_section(estimator, z, layout),
-        scatter_section(z, None if y is None else np.asarray(y), projection, seed),
+        scatter_section(z, None if y is None else np.asarray(y), projection, seed, class_names),
         manifold_section(estimator, z, layout),
     ]
     if config_text:

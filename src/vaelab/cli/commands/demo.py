@@ -95,6 +95,7 @@ def run_demo(out: Path, *, epochs: int, latent_dim: int, force: bool, console: C
             history=history_of(estimator),
             metrics=metrics,
             config_text=run.config_file.read_text(encoding="utf-8"),
+            class_names=dataset.class_names,
         )
         seconds = run.metrics().get("training", {}).get("seconds")
         rows.append([name, metrics.get("mse"), metrics.get("explained_variance"), bits, seconds])

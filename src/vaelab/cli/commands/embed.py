@@ -19,7 +19,8 @@ vaelab embed runs/mnist-vae --split train --out train-codes.npy
 vaelab embed runs/mnist-vae --input new_images/ --out new-codes.npy
 ```
 
-The CSV has columns z0, z1, ... and, where the data have labels, label.
+The CSV has columns z0, z1, ... and, where the data have labels, label (and class, the label's name, for
+the built-in labelled data sets: Fashion-MNIST's T-shirt/top, Trouser, ...; the digits' 0-9).
 """
 
 
@@ -48,6 +49,7 @@ def embed_command(
 
     from vaelab.cli.outputs import check_format, write_array
     from vaelab.report import latent
+    from vaelab.report.figures import class_name
 
     console = Console(quiet=quiet)
     with console.logging():
@@ -55,12 +57,17 @@ def embed_command(
         stem = Path(input_path).stem if input_path is not None else split
         path = loaded.run.output_path(out, f"{stem}.npy", force=force, folder="embeddings")
         suffix = check_format(path, allowed=(".npy", ".csv"))
-        x, y = loaded.examples(split, input_path)
+        x, y, class_names = loaded.labelled_examples(split, input_path)
         z = latent.codes(loaded.estimator, x).astype(np.float32)
         if suffix == ".csv":
             columns = [f"z{j}" for j in range(z.shape[1])]
             table = z if y is None else np.column_stack([z, np.asarray(y, dtype=np.float64)])
-            write_array(path, table, columns=columns + ([] if y is None else ["label"]))
+            if y is not None and class_names is not None:
+                names = np.array([class_name(label, class_names) for label in y], dtype=object)
+                table = np.column_stack([table.astype(object), names])
+            write_array(
+                path, table, columns=columns + ([] if y is None else ["label"] + (["class"] if class_names else []))
+            )
         else:
             write_array(path, z)
         console.note(f"{len(z)} codes of dimension {z.shape[1]}")

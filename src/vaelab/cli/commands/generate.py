@@ -50,6 +50,13 @@ class LoadedRun:
 
     def examples(self, split: str, input_path: Path | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """Examples (float, as the model reads them) and labels of a split of the run's data, or of a file."""
+        x, y, _ = self.labelled_examples(split, input_path)
+        return x, y
+
+    def labelled_examples(
+        self, split: str, input_path: Path | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None, tuple[str, ...] | None]:
+        """As :meth:`examples`, with the names of the labels 0..K-1 where the data set defines them."""
         from vaelab.cli.data import load_run_data, pick_split
         from vaelab.data import load_dataset
         from vaelab.report.run_report import unit_float
@@ -58,13 +65,14 @@ class LoadedRun:
             dataset = load_dataset(input_path)
             x, y = dataset.x_train, dataset.y_train
         else:
-            x, y = pick_split(load_run_data(self.config), split)
+            dataset = load_run_data(self.config)
+            x, y = pick_split(dataset, split)
         if tuple(x.shape[1:]) != tuple(self.estimator.input_shape_):
             raise InputError(
                 f"{input_path or split} holds examples of shape {tuple(x.shape[1:])}, but {self.run.root} was trained "
                 f"on examples of shape {tuple(self.estimator.input_shape_)}"
             )
-        return unit_float(x), y
+        return unit_float(x), y, dataset.class_names
 
     def output(self, out: Path | None, stem: str, force: bool) -> Path:
         from vaelab.cli.outputs import default_name

@@ -115,6 +115,7 @@ def report_command(
             n_examples=n_examples,
             seed=seed,
             overwrite=force,
+            class_names=dataset.class_names,
         )
         console.result(str(path))
         console.note(f"open {path.resolve().as_uri()} in a browser")
