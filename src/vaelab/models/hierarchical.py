@@ -23,6 +23,7 @@ Burda, Grosse & Salakhutdinov 2016, "Importance Weighted Autoencoders", ICLR, ar
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ from vaelab.models.base import MODELS
 from vaelab.models.vae import VAEConfig, VAEModel
 from vaelab.nn import NetworkConfig, build_decoder, build_encoder
 from vaelab.objectives import JointLogProbs
+from vaelab.priors import mixture_log_prob
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,16 @@ class TwoLayerVAEModel(VAEModel):
     def conditional_prior(self, z2: Tensor) -> DiagonalGaussian:
         """p(z1|z2): (N, D2) -> Gaussian of shape (N, D1)."""
         return DiagonalGaussian.from_params(self.top_decoder(z2))
+
+    def code_log_prior(self, z: Tensor, n_samples: int = 512) -> Tensor:
+        """log p(z1) = log E_{z2 ~ p(z2)} p(z1|z2), estimated by a mixture of ``n_samples`` fixed (seeded) draws of z2.
+
+        (..., D1) -> (...); the estimate is exact as ``n_samples`` grows (and low in expectation for finite ones).
+        """
+        generator = torch.Generator(device=z.device).manual_seed(0)
+        p1 = self.conditional_prior(self.prior.sample(n_samples, generator=generator))  # (S, D1)
+        uniform = torch.full((n_samples,), -math.log(n_samples), device=z.device, dtype=z.dtype)
+        return mixture_log_prob(z, p1.mean.to(z.dtype), p1.log_var.to(z.dtype), uniform)
 
     def prior_posterior(self, x: Tensor) -> DiagonalGaussian:
         """q(z2 | z1 = E[z1|x]): the posterior over the prior's latent, for the VampPrior."""

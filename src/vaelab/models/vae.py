@@ -83,6 +83,10 @@ class VAEModel(AutoencoderModel):
         """(B, *input_shape) -> q(z|x) with mean and log-variance of shape (B, D)."""
         return DiagonalGaussian.from_params(self.encoder(x))
 
+    def code_log_prior(self, z: Tensor) -> Tensor:
+        """log p(z) of codes of the shape ``encode`` gives, (..., D) -> (...) (the aggregate-posterior metrics use it)."""
+        return self.prior.log_prob(z)
+
     def prior_posterior(self, x: Tensor) -> DiagonalGaussian:
         """q(z|x) over the prior's latent, (B, *input_shape) -> (B, prior_latent_dim): what the VampPrior mixes."""
         return self.encode(x)

@@ -42,6 +42,12 @@ def overview_section(estimator: Any, x: np.ndarray, description: str) -> Section
         ["trained parameters", n_params],
         ["examples shown", len(x)],
     ]
+    for label, part in (("prior", getattr(module, "prior", None)), ("objective", getattr(module, "objective", None))):
+        if part is not None:  # the VAE's strategies, e.g. objective: iwae k=5 gradient=dreg
+            config = part.config()
+            rows.insert(2, [label, " ".join([config["name"], *(f"{k}={v}" for k, v in config.items() if k != "name")])])
+    if getattr(module, "prior_latent_dim", module.latent_dim) != module.latent_dim:
+        rows.insert(2, ["stochastic layers", f"2 (z1: {module.latent_dim}, z2: {module.prior_latent_dim} dimensions)"])
     return Section("Overview", [description] if description else [], tables=[(["", ""], rows)])
 
 
