@@ -2,6 +2,9 @@
 
 A new model registered in ``ESTIMATORS`` must add a tiny configuration to
 ``TINY``; ``test_every_registered_model_has_a_tiny_config`` fails until it does.
+Configurations of one estimator that build other modules or objectives
+(``"VAE[two layers, iwae]"``) run through the same suite, and every module
+class in ``MODELS`` must be built by one of them.
 """
 
 from __future__ import annotations
@@ -22,15 +25,29 @@ TINY: dict[str, dict[str, Any]] = {
     "Autoencoder": dict(latent_dim=3, network=NET, epochs=3, batch_size=16, device="cpu", seed=0),
     "VAE": dict(latent_dim=3, network=NET, epochs=3, batch_size=16, device="cpu", seed=0),
 }
-NAMES = ESTIMATORS.names()
+_VAE = TINY["VAE"]
+TINY.update({
+    "VAE[two layers, iwae]": dict(_VAE, stochastic_layers=2, objective="iwae", k=3),
+    "VAE[vamp, iwae dreg]": dict(_VAE, prior={"name": "vamp", "components": 4}, objective="iwae", k=3, gradient="dreg"),
+    "VAE[mog, warmup, free bits, tc]": dict(
+        _VAE, prior={"name": "mog", "components": 3}, kl_schedule="warmup:5", free_bits=0.1, tc_beta=2.0
+    ),
+})
+NAMES = sorted(TINY)
 
 
 def make(name: str, **overrides: Any):
-    return ESTIMATORS.get(name)(**{**TINY[name], **overrides})
+    return ESTIMATORS.get(name.split("[")[0])(**{**TINY[name], **overrides})
 
 
 def test_every_registered_model_has_a_tiny_config():
-    assert sorted(TINY) == NAMES
+    assert sorted({name.split("[")[0] for name in TINY}) == ESTIMATORS.names()
+
+
+def test_every_module_class_is_built_by_a_tiny_config(fitted):
+    from vaelab.models import MODELS
+
+    assert {type(model.module_).__name__ for model in fitted.values()} == set(MODELS.names())
 
 
 @pytest.fixture(scope="module")

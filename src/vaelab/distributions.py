@@ -57,6 +57,12 @@ class DiagonalGaussian:
         self._mean = mean
         self.log_var = log_var
 
+    @classmethod
+    def from_params(cls, params: Tensor) -> "DiagonalGaussian":
+        """From a network's output (..., 2D): the first D values are means, the last D log-variances."""
+        mean, log_var = params.chunk(2, dim=-1)
+        return cls(mean, log_var)
+
     @property
     def mean(self) -> Tensor:
         """Posterior means, shape (B, D)."""
@@ -95,9 +101,17 @@ class DiagonalGaussian:
         with torch.no_grad():
             return self.rsample(sample_shape, generator)
 
+    def log_prob_per_dim(self, z: Tensor) -> Tensor:
+        """log q(z_d|x) of each latent dimension: (..., B, D) -> (..., B, D) (broadcasts)."""
+        return -0.5 * (LOG_2PI + self.log_var + (z - self._mean) ** 2 / self.variance)
+
     def log_prob(self, z: Tensor) -> Tensor:
         """log q(z|x) summed over latent dimensions: (..., B, D) -> (..., B)."""
-        return -0.5 * (LOG_2PI + self.log_var + (z - self._mean) ** 2 / self.variance).sum(-1)
+        return self.log_prob_per_dim(z).sum(-1)
+
+    def detach(self) -> "DiagonalGaussian":
+        """The same distribution with its parameters cut from the graph (DReG's stop-gradient)."""
+        return DiagonalGaussian(self._mean.detach(), self.log_var.detach())
 
     def kl_standard_normal(self) -> Tensor:
         """KL(q || N(0, I)) per latent dimension, shape (B, D).

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from vaelab.errors import InputError
 
@@ -63,6 +63,20 @@ class Registry(Generic[T]):
             return self._entries[name]
         except KeyError:
             raise InputError(unknown_name_message(self.kind, name, self.names())) from None
+
+    def from_spec(self, spec: "str | dict[str, Any]") -> "tuple[T, dict[str, Any]]":
+        """The entry and its options of a spec: a name, or a dict with a ``"name"`` key and options.
+
+        Raises
+        ------
+        InputError
+            If ``spec`` is neither, or names no registered entry.
+        """
+        if isinstance(spec, str):
+            spec = {"name": spec}
+        if not isinstance(spec, dict) or "name" not in spec:
+            raise InputError(f"{self.kind} must be a name ({', '.join(self.names())}) or a dict with a 'name', got {spec!r}")
+        return self.get(spec["name"]), {k: v for k, v in spec.items() if k != "name"}
 
     def names(self) -> list[str]:
         """Registered names, sorted."""

@@ -83,6 +83,25 @@ class RunConfig:
         else Gaussian).
     beta : float
         VAE only: weight of the KL term.
+    kl_schedule : str
+        VAE only: ``warmup:STEPS``, ``cyclical:CYCLES:RATIO`` or
+        ``capacity:C_MAX:STEPS:GAMMA`` ("" = a constant weight).
+    free_bits : float
+        VAE only: KL floor per latent dimension in nats (0 = off).
+    objective : str
+        VAE only: ``elbo`` or ``iwae``.
+    k : int
+        VAE only: importance samples of the IWAE objective.
+    dreg : bool
+        VAE only: train the IWAE objective with the doubly-reparameterized gradient.
+    prior : str
+        VAE only: ``standard_normal``, ``mog`` or ``vamp``.
+    components : int
+        VAE only: components of the ``mog``/``vamp`` prior (0 = the prior's default, 10 and 500).
+    tc_beta : float
+        VAE only: weight of the total correlation (beta-TCVAE; 1 = the ELBO).
+    stochastic_layers : int
+        VAE only: 1, or 2 (Burda et al.'s two-layer model).
     binarize : str
         ``"none"`` or ``"dynamic"`` (resample binary pixels from grey levels each batch).
     epochs, batch_size, learning_rate, validation_fraction : training settings.
@@ -123,6 +142,15 @@ class RunConfig:
     activation: str = "relu"
     likelihood: str = AUTO
     beta: float = 1.0
+    kl_schedule: str = ""
+    free_bits: float = 0.0
+    objective: str = "elbo"
+    k: int = 5
+    dreg: bool = False
+    prior: str = "standard_normal"
+    components: int = 0
+    tc_beta: float = 1.0
+    stochastic_layers: int = 1
     binarize: str = "none"
     epochs: int = 30
     batch_size: int = 128
@@ -170,6 +198,7 @@ class RunConfig:
             raise ConfigError(f"learning_rate must be > 0, got {self.learning_rate}")
         if not self.beta >= 0:
             raise ConfigError(f"beta must be >= 0, got {self.beta}")
+        _check_vae_options(self)
         if self.nproc > 1 and self.model == "pca":
             raise ConfigError("nproc applies to the trained models (autoencoder, vae); PCA is fitted in closed form in one process")
         if self.binarize == "dynamic" and self.likelihood not in (AUTO, "bernoulli"):
@@ -220,9 +249,11 @@ class RunConfig:
             raise ConfigError(f"{path} is not valid TOML ({exc})") from None
 
     @classmethod
-    def resolve(cls, config_file: str | Path | None, overrides: dict[str, Any]) -> RunConfig:
-        """Defaults < ``config_file`` < ``overrides`` (options that are None were not given)."""
-        values: dict[str, Any] = {}
+    def resolve(
+        cls, config_file: str | Path | None, overrides: dict[str, Any], *, recipe: dict[str, Any] | None = None
+    ) -> RunConfig:
+        """Defaults < ``recipe`` < ``config_file`` < ``overrides`` (options that are None were not given)."""
+        values: dict[str, Any] = dict(recipe or {})
         if config_file is not None:
             values.update({str(k).replace("-", "_"): v for k, v in cls.read_toml(config_file).items()})
             source = str(config_file)
@@ -313,6 +344,14 @@ class RunConfig:
                 "activation": self.activation,
             },
             "beta": self.beta,
+            "kl_schedule": self.kl_schedule or None,
+            "free_bits": self.free_bits,
+            "objective": self.objective,
+            "k": self.k,
+            "gradient": "dreg" if self.dreg else "standard",
+            "prior": {"name": self.prior, "components": self.components} if self.components else self.prior,
+            "tc_beta": self.tc_beta,
+            "stochastic_layers": self.stochastic_layers,
             "binarize": False if self.binarize == "none" else self.binarize,
             "epochs": self.epochs,
             "batch_size": self.batch_size,
@@ -327,6 +366,51 @@ class RunConfig:
             candidates["likelihood"] = self.likelihood
         accepted = cls().get_params(deep=False)
         return cls(**{k: v for k, v in candidates.items() if k in accepted})
+
+
+#: the VAE's objective, prior and latent options: another model given one away from its default is an error
+#: (``beta`` predates them and stays as it was: passed only to the models that take it)
+VAE_OPTIONS = ("kl_schedule", "free_bits", "objective", "k", "dreg", "prior", "components", "tc_beta", "stochastic_layers")
+
+
+def _check_vae_options(config: RunConfig) -> None:
+    """The VAE's options: each value, then that no other model was given one."""
+    from vaelab.errors import InputError
+    from vaelab.objectives import OBJECTIVES
+    from vaelab.priors import PRIORS
+    from vaelab.training.schedules import parse_kl_schedule
+
+    _choice("objective", config.objective, OBJECTIVES.names())
+    _choice("prior", config.prior, PRIORS.names())
+    _at_least("k", config.k, 1)
+    _at_least("components", config.components, 0)
+    if config.stochastic_layers not in (1, 2):
+        raise ConfigError(f"stochastic_layers must be 1 or 2, got {config.stochastic_layers}")
+    for name, low in (("free_bits", 0.0), ("tc_beta", 0.0)):
+        if not getattr(config, name) >= low:
+            raise ConfigError(f"{name} must be >= {low:g}, got {getattr(config, name)}")
+    try:
+        parse_kl_schedule(config.kl_schedule)
+    except InputError as exc:
+        raise ConfigError(str(exc)) from None
+    if config.objective == "iwae" and (config.free_bits or config.tc_beta != 1.0):
+        raise ConfigError("free_bits and tc_beta are options of objective 'elbo'; objective 'iwae' takes k and dreg")
+    if config.dreg and config.objective != "iwae":
+        raise ConfigError("dreg is the gradient of objective 'iwae'; add --objective iwae (or drop --dreg)")
+    if config.dreg and config.stochastic_layers != 1:
+        raise ConfigError("dreg is implemented for stochastic_layers = 1; drop --dreg for the two-layer model")
+    if config.model != "vae":
+        changed = [name for name in VAE_OPTIONS if getattr(config, name) != _FIELD_DEFAULTS[name]]
+        if changed:
+            name = changed[0]
+            raise ConfigError(
+                f"{name} = {getattr(config, name)!r} is an option of model 'vae' (which has a posterior q(z|x) and a "
+                f"prior); model {config.model!r} does not take it. Use --model vae, or leave {name} at "
+                f"{_FIELD_DEFAULTS[name]!r}"
+            )
+
+
+_FIELD_DEFAULTS = {f.name: f.default for f in dataclasses.fields(RunConfig)}
 
 
 def _default_likelihood(estimator_name: str) -> str:

@@ -1,7 +1,9 @@
 """The autoencoder and the VAE as scikit-learn-style estimators.
 
-Both are one estimator class over one module class each; a VAE variant is a
-parameter (``beta``, ``prior``, ``likelihood``, ``network``), never a subclass.
+Both are one estimator class over one module class each (the VAE: one or two
+stochastic layers); a VAE variant is a parameter (``beta``, ``prior``,
+``objective``, ``kl_schedule``, ...), never a subclass. The VAE's options are
+checked and turned into configs in :mod:`vaelab.estimators.vae_options`.
 Training goes through the model-agnostic :class:`~vaelab.training.Trainer`.
 """
 
@@ -17,6 +19,7 @@ from torch import Tensor
 
 from vaelab.data.streaming import InMemorySource
 from vaelab.errors import InputError
+from vaelab.estimators import vae_options
 from vaelab.estimators.base import ESTIMATORS, EncoderDecoderEstimator, _like_input
 from vaelab.likelihoods import build_likelihood
 from vaelab.models.autoencoder import AutoencoderConfig, AutoencoderModel
@@ -239,15 +242,23 @@ class NeuralEstimator(EncoderDecoderEstimator):
             device=self.device,
             **(self.trainer_options or {}),
         )
-        all_callbacks = ([ProgressBar()] if self.verbose else []) + list(callbacks)
+        all_callbacks = ([ProgressBar()] if self.verbose else []) + self._training_callbacks() + list(callbacks)
         trainer = Trainer(trainer_config, all_callbacks, transform=binarize if self.binarize else None)
         # the user's global RNG is left as it was; everything below is seeded by ``seed``
         with torch.random.fork_rng(devices=range(torch.cuda.device_count())), torch.enable_grad():
             torch.manual_seed(self.seed)
-            module = self.model_class(self._module_config())
+            module = self._build_module(int(train.num_examples))
             self.history_ = trainer.fit(module, train, valid, checkpoint_dir=checkpoint_dir, resume=resume)
         module.eval()
         self.module_ = module
+
+    def _build_module(self, n_train: int) -> AutoencoderModel:
+        """A new module for a training set of ``n_train`` examples."""
+        return self.model_class(self._module_config())
+
+    def _training_callbacks(self) -> list[Callback]:
+        """Callbacks the estimator's own options ask for (a KL schedule)."""
+        return []
 
     def _check_valid(self, X_valid: Any) -> Tensor:
         Xv = as_tensor(X_valid, name="X_valid")
@@ -370,14 +381,31 @@ class Autoencoder(NeuralEstimator):
 
 @ESTIMATORS.register("VAE")
 class VAE(NeuralEstimator):
-    __doc__ = f"""A variational autoencoder, trained on the (beta-weighted) ELBO.
+    __doc__ = f"""A variational autoencoder, trained on the (beta-weighted) ELBO or the IWAE bound.
 
     Parameters
     ----------{_COMMON_DOC}
     prior : str or dict
-        The prior p(z); ``"standard_normal"``.
+        The prior p(z): ``"standard_normal"``, ``{{"name": "mog", "components": K}}``
+        (a learned mixture of Gaussians) or ``{{"name": "vamp", "components": K}}``
+        (the VampPrior, Tomczak & Welling 2018).
     beta : float
         Weight of the KL term (1.0: the ELBO; Higgins et al. 2017 for beta > 1).
+    kl_schedule : str, optional
+        ``"warmup:STEPS"``, ``"cyclical:CYCLES:RATIO"`` (Fu et al. 2019) or
+        ``"capacity:C_MAX:STEPS:GAMMA"`` (Burgess et al. 2018); None keeps beta constant.
+    free_bits : float
+        KL floor per latent dimension in nats (Kingma et al. 2016); 0 is off.
+    objective : str
+        ``"elbo"`` or ``"iwae"`` (Burda et al. 2016, with ``k`` samples).
+    k : int
+        Importance samples of the IWAE objective.
+    gradient : str
+        IWAE's gradient: ``"standard"`` or ``"dreg"`` (Tucker et al. 2019).
+    tc_beta : float
+        Weight of the total correlation (beta-TCVAE, Chen et al. 2018); 1.0 is the ELBO.
+    stochastic_layers : int
+        1, or 2 for Burda et al.'s two-layer model (z2 has latent_dim // 2 units).
 
     Attributes
     ----------
@@ -406,6 +434,13 @@ class VAE(NeuralEstimator):
         likelihood: str | dict[str, Any] = "bernoulli",
         prior: str | dict[str, Any] = "standard_normal",
         beta: float = 1.0,
+        kl_schedule: str | None = None,
+        free_bits: float = 0.0,
+        objective: str = "elbo",
+        k: int = 5,
+        gradient: str = "standard",
+        tc_beta: float = 1.0,
+        stochastic_layers: int = 1,
         binarize: bool | str = False,
         epochs: int = 30,
         batch_size: int = 128,
@@ -423,6 +458,13 @@ class VAE(NeuralEstimator):
         self.likelihood = likelihood
         self.prior = prior
         self.beta = beta
+        self.kl_schedule = kl_schedule
+        self.free_bits = free_bits
+        self.objective = objective
+        self.k = k
+        self.gradient = gradient
+        self.tc_beta = tc_beta
+        self.stochastic_layers = stochastic_layers
         self.binarize = binarize
         self.epochs = epochs
         self.batch_size = batch_size
@@ -437,19 +479,24 @@ class VAE(NeuralEstimator):
 
     def _validate_params(self, n: int) -> None:
         super()._validate_params(n)
-        if not self.beta >= 0:
-            raise InputError(f"beta must be >= 0, got {self.beta!r}")
+        vae_options.check_vae_options(self)
 
-    def _module_config(self) -> VAEConfig:
-        prior = self.prior if isinstance(self.prior, dict) else {"name": self.prior}
-        return VAEConfig(
+    def _module_config(self, n_train: int = 0) -> VAEConfig:
+        return vae_options.model_class(self).config_class(
             input_shape=self.input_shape_,
             latent_dim=self.latent_dim,
             network=self._network(),
             likelihood=self._likelihood_config(),
-            prior=prior,
+            prior=vae_options.prior_config(self),
             beta=float(self.beta),
+            objective=vae_options.objective_config(self, n_train),
         )
+
+    def _build_module(self, n_train: int) -> VAEModel:
+        return vae_options.model_class(self)(self._module_config(n_train))
+
+    def _training_callbacks(self) -> list[Callback]:
+        return list(vae_options.schedule_callbacks(self))
 
     def score_samples(self, X: Any, *, seed: int = 0) -> Any:
         """ELBO of each example in nats (one posterior draw, seeded), shape (n,)."""
@@ -482,7 +529,7 @@ class VAE(NeuralEstimator):
             generator.manual_seed(seed)
         with torch.no_grad():
             module.eval()
-            z = module.prior.sample(n, generator=generator)
+            z = module.sample_codes(n, generator=generator)
             params = module.decode(z)
             x = module.likelihood.mean(params) if mean else module.likelihood.sample(params, generator=generator)
         return x.float().cpu().numpy()

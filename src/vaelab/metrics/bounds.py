@@ -34,7 +34,10 @@ from torch import Tensor
 
 from vaelab.distributions import DiagonalGaussian
 from vaelab.errors import InputError
+from vaelab.objectives.weights import log_mean_exp
 from vaelab.priors import StandardNormal
+
+__all__ = ["ElboTerms", "chunk_sizes", "elbo_terms", "importance_sampled_log_likelihood", "log_mean_exp"]
 
 #: default memory budget of one decoder call in :func:`importance_sampled_log_likelihood`; calls of
 #: 16-32 MB were the fastest on a 2-core CPU (larger ones spill out of the cache)
@@ -78,7 +81,7 @@ def elbo_terms(module: Any, x: Tensor, *, n_samples: int = 1, generator: torch.G
 
     Parameters
     ----------
-    module : VAEModel or any module with ``encode``, ``decode``, ``likelihood`` and ``prior``
+    module : VAEModel, TwoLayerVAEModel, or any module with ``encode`` and ``importance_terms``
     x : Tensor of shape (B, *input_shape)
     n_samples : int
         Posterior draws per example for the reconstruction term (one decoder
@@ -93,22 +96,13 @@ def elbo_terms(module: Any, x: Tensor, *, n_samples: int = 1, generator: torch.G
     if n_samples < 1:
         raise InputError(f"n_samples must be >= 1, got {n_samples!r}")
     posterior = _posterior(module, x)
-    b = x.shape[0]
-    z = posterior.rsample((n_samples,), generator=generator)  # (S, B, D)
-    params = module.decode(z.reshape(n_samples * b, -1))  # (S*B, *P)
-    x_rep = x.expand(n_samples, *x.shape).reshape(n_samples * b, *x.shape[1:])
-    log_px_z = module.likelihood.log_prob(x_rep, params).view(n_samples, b)  # (S, B)
-    if isinstance(module.prior, StandardNormal):
+    terms = module.importance_terms(x, n_samples, generator=generator, posterior=posterior)  # (S, B) each
+    if isinstance(module.prior, StandardNormal) and module.prior_latent_dim == posterior.mean.shape[-1]:
         kl = posterior.kl_standard_normal().sum(-1)  # closed form (Kingma & Welling 2014, Appendix B)
     else:
-        kl = (posterior.log_prob(z) - module.prior.log_prob(z)).mean(0)  # (S, B) -> (B,)
-    reconstruction = log_px_z.mean(0)
+        kl = (terms.log_qz - terms.log_pz).mean(0)  # (S, B) -> (B,)
+    reconstruction = terms.log_px_z.mean(0)
     return ElboTerms(reconstruction=reconstruction, kl=kl, elbo=reconstruction - kl)
-
-
-def log_mean_exp(values: Tensor, dim: int = 0) -> Tensor:
-    """log(mean(exp(values))) along ``dim``, computed stably by a log-sum-exp."""
-    return torch.logsumexp(values, dim=dim) - math.log(values.shape[dim])
 
 
 def chunk_sizes(
@@ -154,8 +148,10 @@ def importance_sampled_log_likelihood(
 
     Parameters
     ----------
-    module : VAEModel or any module with ``encode`` (returning a DiagonalGaussian),
-        ``decode``, ``likelihood`` and ``prior``; put it in eval mode first.
+    module : VAEModel or any module with ``encode`` (returning a DiagonalGaussian)
+        and ``importance_terms`` (the log densities of k joint draws, see
+        :meth:`~vaelab.models.VAEModel.importance_terms`; the IWAE objective
+        uses the same method); put it in eval mode first.
     x : Tensor of shape (B, *input_shape)
     k : int
         Importance samples per example (5000 in Burda et al.).
@@ -198,14 +194,10 @@ def importance_sampled_log_likelihood(
         xb = x[start : start + block]
         qb = DiagonalGaussian(mean[start : start + block], log_var[start : start + block])
         nb = xb.shape[0]
-        x_rep = xb.expand(k_chunk, *xb.shape).reshape(k_chunk * nb, *xb.shape[1:])  # (k_chunk*nb, *S), built once
         lse = torch.full((nb,), -math.inf, dtype=torch.float64, device=mean.device)  # running log sum_i w_i
         for first in range(0, k, k_chunk):
             kc = min(k_chunk, k - first)
-            z = qb.rsample((kc,), generator=generator)  # (kc, nb, D)
-            params = module.decode(z.reshape(kc * nb, d))  # (kc*nb, *P)
-            log_px_z = module.likelihood.log_prob(x_rep[: kc * nb], params).view(kc, nb)
-            log_w = log_px_z + module.prior.log_prob(z) - qb.log_prob(z)  # (kc, nb)
+            log_w = module.importance_terms(xb, kc, generator=generator, posterior=qb).log_w  # (kc, nb)
             lse = torch.logaddexp(lse, torch.logsumexp(log_w.double(), dim=0))  # (nb,)
             done += kc * nb
             if progress is not None:

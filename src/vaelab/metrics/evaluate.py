@@ -160,7 +160,7 @@ def _latent_metrics(
     kl_dims = latent.kl_per_dim(mean, log_var)
     out["active_units"] = float(active.sum())
     out["latent_dim"] = float(mean.shape[1])
-    if isinstance(module.prior, StandardNormal):
+    if isinstance(module.prior, StandardNormal) and getattr(module, "prior_latent_dim", mean.shape[1]) == mean.shape[1]:
         out["kl_per_dim"] = [float(v) for v in kl_dims]
     notes.append(
         f"active_units: dimensions d with Cov_x(E_q[z_d]) > {latent.ACTIVE_UNIT_THRESHOLD} (Burda et al. 2016); "
@@ -170,7 +170,7 @@ def _latent_metrics(
     n = x.shape[0]
     if n >= 2:
         est = latent.aggregate_posterior_terms(
-            mean, log_var, module.prior.log_prob, max_draw_examples=mi_examples, n_samples=MI_DRAWS,
+            mean, log_var, getattr(module, "code_log_prior", module.prior.log_prob), max_draw_examples=mi_examples, n_samples=MI_DRAWS,
             generator=_generator(mean.device, seed + 4),
         )
         mi = est.mutual_information

@@ -7,12 +7,22 @@ trained by maximizing the evidence lower bound
 
 with the reparameterization trick z = mu + sigma * eps, eps ~ N(0, I). ``beta``
 weights the KL term (Higgins et al. 2017); beta = 1 is the true bound. A
-schedule changes ``model.beta`` during training; a new prior is a new
-:class:`~vaelab.priors.Prior`, not a new model.
+schedule changes ``model.beta`` (and ``model.capacity``) during training; a new
+prior is a new :class:`~vaelab.priors.Prior`, not a new model.
+
+The loss is a strategy too: ``forward`` delegates to the objective of
+``config.objective`` (:mod:`vaelab.objectives`: the ELBO with free bits or a
+TC weight, the IWAE bound), which asks the model for its terms through
+:meth:`VAEModel.elbo_parts` and :meth:`VAEModel.importance_terms`. The
+importance sampler of the IS-NLL (:mod:`vaelab.metrics.bounds`) uses the same
+``importance_terms``, so a model with another latent structure (two stochastic
+layers, :mod:`vaelab.models.hierarchical`) overrides those two methods and
+gets every objective and bound.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +32,8 @@ from torch import Tensor
 from vaelab.distributions import DiagonalGaussian
 from vaelab.models.autoencoder import AutoencoderConfig, AutoencoderModel
 from vaelab.models.base import MODELS, ModelOutput
-from vaelab.priors import build_prior
+from vaelab.objectives import ElboParts, JointLogProbs, build_objective
+from vaelab.priors import StandardNormal, build_prior
 
 
 @dataclass(frozen=True)
@@ -35,11 +46,15 @@ class VAEConfig(AutoencoderConfig):
         Prior config, e.g. ``{"name": "standard_normal"}``.
     beta : float
         Weight of the KL term in the loss (1.0 gives the ELBO).
+    objective : dict
+        The training objective, e.g. ``{"name": "elbo", "free_bits": 0.25}`` or
+        ``{"name": "iwae", "k": 5, "gradient": "dreg"}`` (see :mod:`vaelab.objectives`).
     """
 
     likelihood: dict[str, Any] = field(default_factory=lambda: {"name": "bernoulli"})
     prior: dict[str, Any] = field(default_factory=lambda: {"name": "standard_normal"})
     beta: float = 1.0
+    objective: dict[str, Any] = field(default_factory=lambda: {"name": "elbo"})
 
 
 @MODELS.register("VAEModel")
@@ -48,44 +63,119 @@ class VAEModel(AutoencoderModel):
 
     config_class = VAEConfig
     encoder_outputs = 2  # mean and log-variance per latent dimension
+    supports_dreg = True  # one layer of draws, so DReG's hook on z reaches the whole encoder path
 
     def __init__(self, config: VAEConfig) -> None:
         super().__init__(config)
-        self.prior = build_prior(config.prior, config.latent_dim)
+        self.prior = build_prior(config.prior, self.prior_latent_dim)
+        self.prior.bind(self)  # a learned prior that needs the model (the VampPrior's encoder) gets it here
+        self.objective = build_objective(config.objective)
+        self.objective.check_model(self)
         self.beta = float(config.beta)  # a plain attribute, so schedules may change it
+        self.capacity: float | None = None  # a KL target C, set by the capacity schedule
+
+    @property
+    def prior_latent_dim(self) -> int:
+        """Size of the latent the prior p(z) is over (the top layer's)."""
+        return self.config.latent_dim
 
     def encode(self, x: Tensor) -> DiagonalGaussian:
         """(B, *input_shape) -> q(z|x) with mean and log-variance of shape (B, D)."""
-        mean, log_var = self.encoder(x).chunk(2, dim=-1)
-        return DiagonalGaussian(mean, log_var)
+        return DiagonalGaussian.from_params(self.encoder(x))
 
-    def elbo_terms(self, x: Tensor, *, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """Per-example terms of the ELBO from one posterior draw.
+    def code_log_prior(self, z: Tensor) -> Tensor:
+        """log p(z) of codes of the shape ``encode`` gives, (..., D) -> (...) (the aggregate-posterior metrics use it)."""
+        return self.prior.log_prob(z)
+
+    def prior_posterior(self, x: Tensor) -> DiagonalGaussian:
+        """q(z|x) over the prior's latent, (B, *input_shape) -> (B, prior_latent_dim): what the VampPrior mixes."""
+        return self.encode(x)
+
+    def elbo_parts(self, x: Tensor, *, generator: torch.Generator | None = None) -> ElboParts:
+        """The one-draw ELBO's terms, with the KL per latent dimension where the prior allows it.
 
         Returns
         -------
-        log_px_z : Tensor of shape (B,)
-            log p(x|z) at z ~ q(z|x).
-        kl : Tensor of shape (B,)
-            KL(q(z|x) || p(z)) (closed form for the standard normal prior).
-        z : Tensor of shape (B, D)
-        params : Tensor of shape (B, *param_shape)
+        ElboParts: ``kl`` of shape (B, D) for a standard normal prior over this
+        latent (closed form), else (B, 1), the estimate log q(z|x) - log p(z)
+        at the draw.
         """
-        posterior = self.encode(x)
-        z = posterior.rsample(generator=generator)
+        terms, z, params, posterior = self._draw(x, 1, generator)
+        if isinstance(self.prior, StandardNormal) and self.prior_latent_dim == self.latent_dim:
+            kl = posterior.kl_standard_normal()  # closed form (Kingma & Welling 2014, Appendix B), (B, D)
+        else:
+            kl = (terms.log_qz - terms.log_pz).view(-1, 1)  # (B, 1)
+        return ElboParts(terms.log_px_z[0], kl, z[0], params, posterior, terms.log_pz[0])
+
+    def importance_terms(
+        self,
+        x: Tensor,
+        k: int,
+        *,
+        generator: torch.Generator | None = None,
+        posterior: DiagonalGaussian | None = None,
+        detach_posterior: bool = False,
+        on_sample: Callable[[Tensor], Tensor] | None = None,
+    ) -> JointLogProbs:
+        """log p(x|z), log p(z) and log q(z|x) of k draws z ~ q(z|x) per example, each (k, B).
+
+        Parameters
+        ----------
+        x : Tensor of shape (B, *input_shape)
+        k : int
+            Draws per example; decoded in one call of k * B rows.
+        posterior : DiagonalGaussian, optional
+            q(z|x) if already computed (the IS-NLL encodes once for many chunks).
+        detach_posterior : bool
+            Evaluate log q with its parameters cut from the graph (DReG).
+        on_sample : callable, optional
+            Applied to the draws (k, B, D) before they are used (DReG's hook).
+        """
+        return self._draw(x, k, generator, posterior, on_sample, detach_posterior)[0]
+
+    def _draw(
+        self,
+        x: Tensor,
+        k: int,
+        generator: torch.Generator | None,
+        posterior: DiagonalGaussian | None = None,
+        on_sample: Callable[[Tensor], Tensor] | None = None,
+        detach_posterior: bool = False,
+    ) -> tuple[JointLogProbs, Tensor, Tensor, DiagonalGaussian]:
+        """k draws per example: the log terms (k, B), the codes (k, B, D), decoder output (k*B, *P) and q(z|x).
+
+        A model with another latent structure overrides this one method.
+        """
+        b = x.shape[0]
+        q = self.encode(x) if posterior is None else posterior
+        z = q.rsample((k,), generator=generator)  # (k, B, D)
+        if on_sample is not None:
+            z = on_sample(z)
+        log_px_z, params = self._decode_draws(x, z.reshape(k * b, -1))
+        log_qz = (q.detach() if detach_posterior else q).log_prob(z)
+        return JointLogProbs(log_px_z, self.prior.log_prob(z), log_qz), z, params, q
+
+    def _decode_draws(self, x: Tensor, z: Tensor) -> tuple[Tensor, Tensor]:
+        """log p(x|z) of k codes per example, (k*B, D) -> (k, B), in one decoder call; and its output (k*B, *P)."""
+        b = x.shape[0]
+        k = z.shape[0] // b
         params = self.decode(z)
-        return self.likelihood.log_prob(x, params), self.prior.kl(posterior, z), z, params
+        x_rep = x.expand(k, *x.shape).reshape(k * b, *x.shape[1:])
+        return self.likelihood.log_prob(x_rep, params).view(k, b), params
 
     def elbo(self, x: Tensor, *, generator: torch.Generator | None = None) -> Tensor:
         """ELBO per example in nats (one-sample estimate), shape (B,)."""
-        log_px_z, kl, _, _ = self.elbo_terms(x, generator=generator)
-        return log_px_z - kl
+        parts = self.elbo_parts(x, generator=generator)
+        return parts.log_px_z - parts.kl.sum(-1)
 
     def forward(self, x: Tensor, *, generator: torch.Generator | None = None) -> ModelOutput:
-        log_px_z, kl, z, params = self.elbo_terms(x, generator=generator)
-        reconstruction, kl = -log_px_z.mean(), kl.mean()
-        return ModelOutput(loss=reconstruction + self.beta * kl, reconstruction=reconstruction, kl=kl, z=z, params=params)
+        """The objective's loss and terms for the batch ``x`` (see :mod:`vaelab.objectives`)."""
+        return self.objective(self, x, generator=generator)
+
+    def sample_codes(self, n: int, *, generator: torch.Generator | None = None) -> Tensor:
+        """``n`` codes the decoder takes, drawn from the generative model: (n, D)."""
+        return self.prior.sample(n, generator=generator)
 
     def sample(self, n: int, *, generator: torch.Generator | None = None) -> Tensor:
         """Decode ``n`` draws from the prior; returns E[x|z] of shape (n, *input_shape)."""
-        return self.decode_mean(self.prior.sample(n, generator=generator))
+        return self.decode_mean(self.sample_codes(n, generator=generator))

@@ -22,6 +22,16 @@ def has_prior(estimator: Any) -> bool:
     return callable(getattr(estimator, "sample", None))
 
 
+def has_standard_normal_codes(estimator: Any) -> bool:
+    """True when the codes ``transform`` gives have a N(0, I) prior (not a learned prior, not a lower layer)."""
+    module = getattr(estimator, "module_", None)
+    prior = getattr(module, "prior", None)
+    return (
+        getattr(prior, "name", None) == "standard_normal"
+        and getattr(module, "prior_latent_dim", None) == getattr(module, "latent_dim", None)
+    )
+
+
 def codes(estimator: Any, x: np.ndarray) -> np.ndarray:
     """Latent codes of ``x`` (posterior means for the VAE), shape (n, latent_dim), float64."""
     return np.asarray(estimator.transform(x), dtype=np.float64)
@@ -45,8 +55,8 @@ def interpolate(estimator: Any, xa: np.ndarray, xb: np.ndarray, steps: int) -> n
 
 
 def spread(estimator: Any, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Centre and scale of each latent dimension, (D,) each: the prior's, or that of the codes ``z``."""
-    if has_prior(estimator):
+    """Centre and scale of each latent dimension, (D,) each: N(0, I)'s, or that of the codes ``z``."""
+    if has_standard_normal_codes(estimator):
         return np.zeros(z.shape[1]), np.ones(z.shape[1])
     return z.mean(axis=0), np.maximum(z.std(axis=0), 1e-8)
 
@@ -125,7 +135,7 @@ def manifold(estimator: Any, z: np.ndarray, n: int) -> tuple[np.ndarray, str]:
     """
     if z.shape[1] != 2:
         raise ValueError(f"the manifold grid needs a 2-D latent space, got {z.shape[1]} dimensions")
-    if has_prior(estimator):
+    if has_standard_normal_codes(estimator):
         q = np.array([NormalDist().inv_cdf(p) for p in np.linspace(0.05, 0.95, n)])
         z1, z2 = q, q
         about = "prior quantiles 5%-95% on each axis"

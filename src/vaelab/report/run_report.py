@@ -42,6 +42,12 @@ def overview_section(estimator: Any, x: np.ndarray, description: str) -> Section
         ["trained parameters", n_params],
         ["examples shown", len(x)],
     ]
+    for label, part in (("prior", getattr(module, "prior", None)), ("objective", getattr(module, "objective", None))):
+        if part is not None:  # the VAE's strategies, e.g. objective: iwae k=5 gradient=dreg
+            config = part.config()
+            rows.insert(2, [label, " ".join([config["name"], *(f"{k}={v}" for k, v in config.items() if k != "name")])])
+    if getattr(module, "prior_latent_dim", module.latent_dim) != module.latent_dim:
+        rows.insert(2, ["stochastic layers", f"2 (z1: {module.latent_dim}, z2: {module.prior_latent_dim} dimensions)"])
     return Section("Overview", [description] if description else [], tables=[(["", ""], rows)])
 
 
@@ -134,7 +140,7 @@ def traversals_section(estimator: Any, z: np.ndarray, layout: ImageLayout | None
     centre, scale = latent.spread(estimator, z)
     dims = latent.dims_by_spread(z, N_TRAVERSED)
     grid = latent.traverse(estimator, centre.copy(), dims, STEPS, centre=centre, scale=scale)
-    units = "prior standard deviations" if latent.has_prior(estimator) else "standard deviations of the codes"
+    units = "prior standard deviations" if latent.has_standard_normal_codes(estimator) else "standard deviations of the codes"
     caption = (
         f"Row i varies one latent dimension from -{latent.TRAVERSAL_SPAN:g} to +{latent.TRAVERSAL_SPAN:g} {units}, "
         f"the others held at the centre. Rows, top to bottom: dimensions {', '.join(map(str, dims))} "

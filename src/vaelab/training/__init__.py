@@ -1,12 +1,15 @@
 """The training loop, its callbacks and checkpoints."""
 
 from vaelab.training.callbacks import Callback, ProgressBar
+from vaelab.training.schedules import KLSchedule, KLScheduleCallback, parse_kl_schedule
 from vaelab.training.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
 from vaelab.training.trainer import OPTIMIZERS, Trainer, TrainerConfig, TrainingDiverged, TrainState
 
 __all__ = [
     "OPTIMIZERS",
     "Callback",
+    "KLSchedule",
+    "KLScheduleCallback",
     "ProgressBar",
     "TrainState",
     "Trainer",
@@ -14,5 +17,6 @@ __all__ = [
     "TrainingDiverged",
     "has_checkpoint",
     "load_checkpoint",
+    "parse_kl_schedule",
     "save_checkpoint",
 ]

@@ -34,6 +34,19 @@ from vaelab.cli.console import Console
 from vaelab.cli.errors import ConfigError
 from vaelab.cli.options import Debug, Force, NoVerify, Quiet, RunArg
 from vaelab.cli.run_dir import RunDir
+from vaelab.cli.vae_options import (
+    Components,
+    Dreg,
+    FreeBits,
+    K,
+    KLSchedule,
+    Objective,
+    Prior,
+    Recipe,
+    StochasticLayers,
+    TcBeta,
+    recipe_values,
+)
 from vaelab.errors import InputError, ModelFileError, VaelabError
 
 logger = logging.getLogger(__name__)
@@ -51,6 +64,9 @@ vaelab train --model pca --data mnist --data-dir ../shared/data --latent-dim 16 
 vaelab train --data my_table.csv --label-column label --model autoencoder --latent-dim 4
 vaelab train --config run.toml --epochs 5 --out runs/short
 vaelab train mnist --data-dir ../shared/data --binarize dynamic --nproc 2 --out runs/mnist-ddp
+vaelab train mnist --data-dir ../shared/data --objective iwae --k 5 --dreg --kl-schedule warmup:10000
+vaelab train mnist --data-dir ../shared/data --prior vamp --components 500 --stochastic-layers 2
+vaelab train mnist --data-dir ../shared/data --recipe best --out runs/mnist-best
 ```
 
 A --config file is TOML with the same names as the options (latent_dim = 16, hidden_dims = [512, 256], ...);
@@ -404,6 +420,15 @@ def train_command(
         ),
     ] = None,
     beta: Annotated[Optional[float], _opt("--beta", panel=MODEL, help="VAE: weight of the KL term.")] = None,
+    kl_schedule: KLSchedule = None,
+    free_bits: FreeBits = None,
+    objective: Objective = None,
+    k: K = None,
+    dreg: Dreg = None,
+    prior: Prior = None,
+    components: Components = None,
+    tc_beta: TcBeta = None,
+    stochastic_layers: StochasticLayers = None,
     binarize: Annotated[
         Optional[str],
         _opt(
@@ -494,6 +519,7 @@ def train_command(
     out: Annotated[
         Optional[Path], _opt("--out", "-o", panel=OUTPUT, help="The run directory. [default: runs/DATA-MODEL]")
     ] = None,
+    recipe: Recipe = None,
     force: Force = False,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -520,6 +546,15 @@ def train_command(
         "activation": activation,
         "likelihood": likelihood,
         "beta": beta,
+        "kl_schedule": kl_schedule,
+        "free_bits": free_bits,
+        "objective": objective,
+        "k": k,
+        "dreg": dreg,
+        "prior": prior,
+        "components": components,
+        "tc_beta": tc_beta,
+        "stochastic_layers": stochastic_layers,
         "binarize": binarize,
         "epochs": epochs,
         "batch_size": batch_size,
@@ -537,7 +572,7 @@ def train_command(
     }
     console = Console(quiet=quiet)
     with console.logging():
-        config = RunConfig.resolve(config_file, overrides)
+        config = RunConfig.resolve(config_file, overrides, recipe=recipe_values(recipe))
         train_run(config, out, force=force, console=console, download=download)
 
 
