@@ -130,3 +130,16 @@ def test_the_timeout_default_is_the_librarys() -> None:
     from vaelab.training.distributed import DEFAULT_RDZV_TIMEOUT
 
     assert DEFAULT_TIMEOUT == DEFAULT_RDZV_TIMEOUT
+
+
+def test_debug_and_no_verify_reach_the_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vaelab.training import distributed
+
+    seen: list[list[str]] = []
+    monkeypatch.setattr(distributed, "launch", lambda argv, nproc, **kwargs: seen.append(list(argv)) or 0)
+    code = main(["train", "digits", "--model", "autoencoder", "--epochs", "1", "--nproc", "2", "--no-verify",
+                 "--debug", "--quiet", "--out", str(tmp_path / "r")])
+    assert code == 0 and "--debug" in seen[0] and "--no-verify" in seen[0] and "--worker" in seen[0]
+    seen.clear()
+    assert main(["resume", str(tmp_path / "r"), "--quiet"]) == 0
+    assert "--debug" not in seen[0]
