@@ -21,6 +21,10 @@ torchrun sets (``WORLD_SIZE > 1``; gloo on CPU, NCCL on CUDA, each process on
 
 Launch with ``torchrun --standalone --nproc_per_node N script.py``, from
 Python with :func:`launch`, or from the command line with ``vaelab train --nproc N``.
+On several machines, :func:`launch` with ``nodes=NodeGroup(...)`` runs on each
+of them (torchrun's static rendezvous: node 0 hosts the rendezvous at the
+endpoint, global ranks follow the node rank, so rank 0 runs on node 0), as
+``vaelab train --nnodes 2 --node-rank R --rdzv-endpoint HOST:PORT`` does.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ import sys
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -159,7 +165,66 @@ def batch_share(batch_rows: int, global_rows: int, world_size: int) -> float:
     return world_size * batch_rows / global_rows
 
 
-def launch(argv: Sequence[str], nproc: int, *, env: Mapping[str, str] | None = None) -> int:
+#: Seconds the nodes wait for each other at the rendezvous before giving up (``--rdzv-timeout``).
+DEFAULT_RDZV_TIMEOUT = 60
+
+
+@dataclass(frozen=True)
+class NodeGroup:
+    """The machines of a multi-node run, as torchrun's ``--nnodes``, ``--node-rank``, ``--rdzv-endpoint``.
+
+    Parameters
+    ----------
+    nnodes : int
+        Number of machines (1: this machine only).
+    node_rank : int
+        This machine's number, 0 .. nnodes-1; node 0 hosts the rendezvous and global rank 0.
+    endpoint : str
+        ``HOST:PORT`` of node 0, reachable from every node (needed when nnodes > 1).
+    timeout : int
+        Seconds to wait for all nodes at the rendezvous; then the launch fails.
+    """
+
+    nnodes: int = 1
+    node_rank: int = 0
+    endpoint: str = ""
+    timeout: int = DEFAULT_RDZV_TIMEOUT
+
+    def __post_init__(self) -> None:
+        for name, value, low in (("nnodes", self.nnodes, 1), ("node_rank", self.node_rank, 0), ("timeout", self.timeout, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise InputError(f"{name} must be an int >= {low}, got {value!r}")
+        if self.node_rank >= self.nnodes:
+            raise InputError(
+                f"node_rank must be below nnodes (nodes are numbered 0..{self.nnodes - 1}), got {self.node_rank}"
+            )
+        if self.nnodes > 1:
+            parse_endpoint(self.endpoint)
+
+    @property
+    def multi_node(self) -> bool:
+        return self.nnodes > 1
+
+
+def parse_endpoint(endpoint: str) -> tuple[str, int]:
+    """``"HOST:PORT"`` (``"[::1]:PORT"`` for IPv6) -> (host, port); InputError naming the endpoint otherwise."""
+    text = str(endpoint).strip()
+    host, sep, port = text.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536 or any(c in host for c in " /"):
+        raise InputError(
+            f"endpoint must be HOST:PORT with a port in 1-65535 (node 0's address, e.g. 10.0.0.1:29500), got {endpoint!r}"
+        )
+    return host, int(port)
+
+
+class RendezvousFailed(InputError):
+    """The nodes of a multi-node launch did not meet at the rendezvous within the timeout."""
+
+
+def launch(
+    argv: Sequence[str], nproc: int, *, env: Mapping[str, str] | None = None, nodes: NodeGroup | None = None
+) -> int:
     """Run a command in ``nproc`` processes on this machine, as torchrun does; returns its exit code.
 
     Runs torch's elastic launcher (the engine of ``torchrun --standalone
@@ -170,6 +235,11 @@ def launch(argv: Sequence[str], nproc: int, *, env: Mapping[str, str] | None = N
     // nproc`` unless ``env`` (default: this process's environment) sets it.
     The launcher's own log is silenced: the processes report their errors.
 
+    With ``nodes`` of more than one machine, run this on every one of them
+    (the same ``argv`` and ``nproc``, each with its ``node_rank``): they meet
+    at node 0's ``endpoint`` and form one group of ``nnodes * nproc``
+    processes.
+
     Returns
     -------
     int
@@ -177,6 +247,8 @@ def launch(argv: Sequence[str], nproc: int, *, env: Mapping[str, str] | None = N
 
     Raises
     ------
+    RendezvousFailed
+        When the nodes did not all meet at the endpoint within ``nodes.timeout`` seconds.
     KeyboardInterrupt
         On Ctrl-C or SIGTERM, after the processes were stopped.
 
@@ -195,15 +267,24 @@ def launch(argv: Sequence[str], nproc: int, *, env: Mapping[str, str] | None = N
 
     environment = dict(os.environ if env is None else env)
     environment.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
+    nodes = nodes if nodes is not None else NodeGroup()
+    if nodes.multi_node:  # torchrun --nnodes N --node-rank R --master-addr HOST --master-port PORT (static)
+        rendezvous: dict[str, Any] = {
+            "run_id": f"vaelab-{nodes.endpoint}",
+            "rdzv_backend": "static",
+            "rdzv_endpoint": nodes.endpoint,
+            "rdzv_configs": {"rank": nodes.node_rank, "timeout": nodes.timeout},
+            "rdzv_timeout": nodes.timeout,
+        }
+    else:  # a free port, as torchrun --standalone
+        rendezvous = {"run_id": str(uuid.uuid4()), "rdzv_backend": "c10d", "rdzv_endpoint": "localhost:0"}
     config = LaunchConfig(
-        min_nodes=1,
-        max_nodes=1,
+        min_nodes=nodes.nnodes,
+        max_nodes=nodes.nnodes,
         nproc_per_node=nproc,
-        run_id=str(uuid.uuid4()),
-        rdzv_backend="c10d",
-        rdzv_endpoint="localhost:0",  # a free port, as torchrun --standalone
         max_restarts=0,
         monitor_interval=0.2,
+        **rendezvous,
     )
     logger.info("launching %d processes: %s %s", nproc, sys.executable, " ".join(argv))
     elastic_log = logging.getLogger("torch.distributed.elastic")
@@ -217,6 +298,15 @@ def launch(argv: Sequence[str], nproc: int, *, env: Mapping[str, str] | None = N
         return int(failure.exitcode) or 1
     except SignalException:
         raise KeyboardInterrupt from None
+    except Exception as exc:  # noqa: BLE001 - the rendezvous's errors have no common class
+        if not nodes.multi_node:
+            raise
+        raise RendezvousFailed(
+            f"node {nodes.node_rank} of {nodes.nnodes} could not meet the other nodes at {nodes.endpoint} within "
+            f"{nodes.timeout} s ({type(exc).__name__}: {' '.join(str(exc).split())[:200]}); check that node 0 runs "
+            "with the same endpoint, that HOST:PORT is node 0's address reachable from every node, and that "
+            "every node started within the timeout"
+        ) from None
     finally:
         elastic_log.setLevel(level)
     return 0

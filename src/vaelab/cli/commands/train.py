@@ -9,7 +9,10 @@ a resumed run ends with exactly the weights of an uninterrupted one.
 With ``--nproc N`` the parent process creates the run directory, then runs
 ``vaelab resume RUN`` in N processes under torch's elastic launcher (the
 engine of torchrun); they train data-parallel and rank 0 alone writes the
-checkpoints, the history, the model and the metrics.
+checkpoints, the history, the model and the metrics. With ``--nnodes M``
+(:mod:`vaelab.cli.multinode`) the same command runs on M machines: node 0
+creates the run directory (on a folder all nodes share) and every node
+launches its N processes into one group of M x N.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Sequence
+import typing
+from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -32,6 +36,7 @@ from vaelab.cli.commands.features import feature_choice
 from vaelab.cli.config import RunConfig
 from vaelab.cli.console import Console
 from vaelab.cli.errors import ConfigError
+from vaelab.cli.multinode import DEFAULT_TIMEOUT, NNodes, NodeRank, RdzvEndpoint, RdzvTimeout, node_group, quiet_rendezvous
 from vaelab.cli.options import Debug, Force, NoVerify, Quiet, RunArg
 from vaelab.cli.run_dir import RunDir
 from vaelab.cli.vae_options import (
@@ -48,6 +53,9 @@ from vaelab.cli.vae_options import (
     recipe_values,
 )
 from vaelab.errors import InputError, ModelFileError, VaelabError
+
+if typing.TYPE_CHECKING:
+    from vaelab.training.distributed import NodeGroup
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +75,7 @@ vaelab train mnist --data-dir ../shared/data --binarize dynamic --nproc 2 --out 
 vaelab train mnist --data-dir ../shared/data --objective iwae --k 5 --dreg --kl-schedule warmup:10000
 vaelab train mnist --data-dir ../shared/data --prior vamp --components 500 --stochastic-layers 2
 vaelab train mnist --data-dir ../shared/data --recipe best --out runs/mnist-best
+vaelab train mnist --data-dir /shared/data --nnodes 2 --node-rank 0 --rdzv-endpoint 10.0.0.1:29500 --out /shared/runs/m
 ```
 
 A --config file is TOML with the same names as the options (latent_dim = 16, hidden_dims = [512, 256], ...);
@@ -79,6 +88,7 @@ RESUME_EPILOG = """**Examples**
 ```
 vaelab resume runs/mnist-vae
 vaelab resume runs/mnist-ddp --nproc 2
+vaelab resume /shared/runs/m --nnodes 2 --node-rank 1 --rdzv-endpoint 10.0.0.1:29500
 ```
 """
 
@@ -228,21 +238,34 @@ def train_run(
     console: Console,
     callbacks: Sequence[Any] = (),
     download: bool = False,
+    nodes: NodeGroup | None = None,
+    debug: bool = False,
+    env: Mapping[str, str] | None = None,
 ) -> RunDir:
     """Train a new run of ``config`` into ``out`` (default ``runs/<data>-<model>``).
 
     With ``config.nproc > 1`` the run is trained by that many processes
-    (``callbacks`` then do not apply: they live in this process).
+    (``callbacks`` then do not apply: they live in this process). With
+    ``nodes`` of several machines, node 0 creates the run directory and the
+    other nodes only launch their processes, which read it (a shared folder).
+    ``debug`` is passed to the processes, which get the environment ``env``.
     """
     if os.environ.get("WORLD_SIZE", "1") != "1":
         raise ConfigError(
             "`vaelab train` must not run under torchrun (every process would create the run directory); "
             "use `vaelab train --nproc N`, or start `torchrun ... -m vaelab.cli resume RUN` on a created run"
         )
+    multi_node = nodes is not None and nodes.multi_node
+    if multi_node and config.model == "pca":
+        raise ConfigError("--nnodes applies to the trained models (autoencoder, vae); PCA is fitted in one process")
+    if multi_node and nodes.node_rank > 0:  # type: ignore[union-attr]
+        run = RunDir(Path(out) if out is not None else default_out(config))
+        fit_in_processes(run, config, console=console, nodes=nodes, debug=debug, env=env)
+        return run
     run, config, dataset = start_run(config, out, force=force, download=download)
     try:
-        if config.nproc > 1:
-            fit_in_processes(run, config, console=console)
+        if config.nproc > 1 or multi_node:
+            fit_in_processes(run, config, console=console, nodes=nodes, debug=debug, env=env)
             return run
         metrics = fit_run(run, config, dataset, resume=False, console=console, callbacks=callbacks)
     except Exception:
@@ -252,16 +275,26 @@ def train_run(
     return run
 
 
-def fit_in_processes(run: RunDir, config: RunConfig, *, console: Console) -> None:
+def fit_in_processes(
+    run: RunDir,
+    config: RunConfig,
+    *,
+    console: Console,
+    nodes: NodeGroup | None = None,
+    debug: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> None:
     """Train ``run`` data-parallel: ``vaelab resume RUN`` in ``config.nproc`` processes on this machine.
 
-    The processes print their own progress and errors; rank 0 prints the results.
+    With ``nodes`` of several machines, this machine's processes join those of
+    the other nodes at the rendezvous. The processes print their own progress
+    and errors (with the traceback when ``debug``); rank 0 prints the results.
     """
     import torch
 
     from vaelab._runtime import resolve_device
     from vaelab.training import has_checkpoint
-    from vaelab.training.distributed import launch
+    from vaelab.training.distributed import RendezvousFailed, launch
 
     nproc = config.nproc
     device = resolve_device(config.device)
@@ -274,10 +307,19 @@ def fit_in_processes(run: RunDir, config: RunConfig, *, console: Console) -> Non
         raise ConfigError(f"nproc > 1 needs --device cpu or cuda, got {device.type}")
     doing = "resuming" if has_checkpoint(run.checkpoints) else "training"
     backend = "gloo" if device.type == "cpu" else "nccl"
-    console.note(f"{doing} on {nproc} processes (DDP, {backend})")
+    where = f"{nproc} processes" if nodes is None or not nodes.multi_node else (
+        f"node {nodes.node_rank} of {nodes.nnodes} ({nproc} processes here, rendezvous at {nodes.endpoint})"
+    )
+    console.note(f"{doing} on {where} (DDP, {backend})")
     argv = ["-m", "vaelab.cli", "resume", str(run.root), "--nproc", str(nproc), "--worker"]
     argv += ["--no-verify"] if not config.verify else []
-    code = launch(argv + (["--quiet"] if console.quiet else []), nproc)
+    argv += ["--debug"] if debug else []
+    try:
+        code = launch(argv + (["--quiet"] if console.quiet else []), nproc, nodes=nodes, env=env)
+    except RendezvousFailed as exc:
+        raise VaelabError(
+            f"--rdzv-endpoint {nodes.endpoint if nodes else ''}: {exc}; or allow more time with --rdzv-timeout"
+        ) from None
     if code != 0:
         raise VaelabError(
             f"training on {nproc} processes failed (exit code {code}): see the processes' error above "
@@ -293,6 +335,9 @@ def resume_run(
     nproc: int | None = None,
     worker: bool = False,
     no_verify: bool = False,
+    nodes: NodeGroup | None = None,
+    debug: bool = False,
+    env: Mapping[str, str] | None = None,
 ) -> RunDir:
     """Continue an interrupted run from its last checkpoint.
 
@@ -300,6 +345,7 @@ def resume_run(
     ``worker`` marks the processes that ``--nproc`` starts: they train (in
     the process group torchrun's environment describes) without relaunching.
     ``no_verify`` skips the checksums of the run's built-in data set.
+    ``nodes``, ``debug`` and ``env`` are as for :func:`train_run`.
     """
     from vaelab._runtime import resolve_device
     from vaelab.cli.callbacks import check_tensorboard
@@ -320,8 +366,8 @@ def resume_run(
     if distributed.init_from_env(resolve_device(config.device)):
         if not distributed.is_main_process():
             console = Console(quiet=True, out=io.StringIO())  # rank 0 alone reports
-    elif config.nproc > 1 and not worker:
-        fit_in_processes(run, config, console=console)
+    elif (config.nproc > 1 or (nodes is not None and nodes.multi_node)) and not worker:
+        fit_in_processes(run, config, console=console, nodes=nodes, debug=debug, env=env)
         return run
     if not worker and not has_checkpoint(run.checkpoints):
         console.note("no checkpoint was written yet: training starts from the beginning")
@@ -520,6 +566,10 @@ def train_command(
         Optional[Path], _opt("--out", "-o", panel=OUTPUT, help="The run directory. [default: runs/DATA-MODEL]")
     ] = None,
     recipe: Recipe = None,
+    nnodes: NNodes = 1,
+    node_rank: NodeRank = None,
+    rdzv_endpoint: RdzvEndpoint = None,
+    rdzv_timeout: RdzvTimeout = DEFAULT_TIMEOUT,
     force: Force = False,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -571,9 +621,10 @@ def train_command(
         "features": features,
     }
     console = Console(quiet=quiet)
-    with console.logging():
+    with console.logging(), quiet_rendezvous(debug or nnodes == 1) as env:
+        nodes = node_group(nnodes, node_rank, rdzv_endpoint, rdzv_timeout)
         config = RunConfig.resolve(config_file, overrides, recipe=recipe_values(recipe))
-        train_run(config, out, force=force, console=console, download=download)
+        train_run(config, out, force=force, console=console, download=download, nodes=nodes, debug=debug, env=env)
 
 
 def resume_command(
@@ -589,6 +640,10 @@ def resume_command(
     ] = None,
     worker: Annotated[bool, typer.Option("--worker", hidden=True)] = False,
     no_verify: NoVerify = False,
+    nnodes: NNodes = 1,
+    node_rank: NodeRank = None,
+    rdzv_endpoint: RdzvEndpoint = None,
+    rdzv_timeout: RdzvTimeout = DEFAULT_TIMEOUT,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -600,5 +655,8 @@ def resume_command(
     new processes draw fresh noise).
     """
     console = Console(quiet=quiet)
-    with console.logging():
-        resume_run(run, console=console, nproc=nproc, worker=worker, no_verify=no_verify)
+    with console.logging(), quiet_rendezvous(debug or nnodes == 1) as env:
+        nodes = node_group(nnodes, node_rank, rdzv_endpoint, rdzv_timeout)
+        resume_run(
+            run, console=console, nproc=nproc, worker=worker, no_verify=no_verify, nodes=nodes, debug=debug, env=env
+        )
