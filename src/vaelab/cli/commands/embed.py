@@ -12,7 +12,7 @@ from vaelab.cli.commands.generate import LoadedRun
 from vaelab.cli.console import Console
 from vaelab.cli.options import Debug, Quiet, RunArg
 from vaelab.cli.outputs import check_format, write_array
-from vaelab.report import latent
+from vaelab import latent
 
 EPILOG = """**Examples**
 

@@ -23,7 +23,7 @@ from vaelab.cli.outputs import default_name, write_examples
 from vaelab.cli.run_dir import RunDir
 from vaelab.data import load_dataset
 from vaelab.errors import InputError
-from vaelab.report import latent
+from vaelab import latent
 from vaelab.report.images import ImageLayout, arrange, image_grid, image_rows, tile
 from vaelab.report.run_report import unit_float
 
@@ -153,6 +153,7 @@ INTERPOLATE_EPILOG = """**Examples**
 ```
 vaelab interpolate runs/mnist-vae --from 3 --to 7 --steps 10
 vaelab interpolate runs/mnist-vae --from a.png --to b.png --out a-to-b.png
+vaelab interpolate runs/mnist-vae --from 3 --to 7 --method slerp
 ```
 
 --from and --to take an index into the split (default: test) or a .npy / image file.
@@ -164,25 +165,35 @@ def interpolate_command(
     start: Annotated[str, typer.Option("--from", help="Start: an example index, or a .npy / image file.")] = "0",
     end: Annotated[str, typer.Option("--to", help="End: an example index, or a .npy / image file.")] = "1",
     steps: Annotated[int, typer.Option("--steps", min=2, help="Decoded points on the line, ends included.")] = 10,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            help="lerp (the straight line) or slerp (spherical: keeps the norm, for a Gaussian prior).",
+        ),
+    ] = "lerp",
     split: Split = "test",
     out: OutFile = None,
     force: Force = False,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
-    """Decode the straight line in latent space between two examples.
+    """Decode the path in latent space between two examples, in one batch.
 
     The PNG shows the start example, the decoded steps and the end example.
     """
+    if method not in latent.METHODS:
+        raise UsageError(f"--method must be one of {', '.join(latent.METHODS)}, got {method!r}")
     console = Console(quiet=quiet)
     with console.logging():
         loaded = LoadedRun.open(run)
-        path = loaded.output(out, f"interpolate-{Path(start).stem}-{Path(end).stem}", force)
+        suffix = "" if method == "lerp" else f"-{method}"
+        path = loaded.output(out, f"interpolate-{Path(start).stem}-{Path(end).stem}{suffix}", force)
         shape = tuple(loaded.estimator.input_shape_)
         needs_data = start.strip().lstrip("-").isdigit() or end.strip().lstrip("-").isdigit()
         pool = loaded.examples(split)[0] if needs_data else np.empty((0, *shape), dtype=np.float32)
         a, b = read_example(start, pool, shape), read_example(end, pool, shape)
-        decoded = latent.interpolate(loaded.estimator, a, b, steps)
+        decoded = latent.interpolate(loaded.estimator, a, b, steps, method)
         write_examples(
             path,
             decoded,
@@ -206,7 +217,11 @@ def traverse_command(
     dims: Annotated[
         Optional[str],
         typer.Option(
-            "--dims", help=("Comma-separated latent dimensions [default: the 10 along which the codes vary most].")
+            "--dims",
+            help=(
+                "Comma-separated latent dimensions [default: the 10 most informative: highest mean KL for a "
+                "VAE, largest code variance otherwise]."
+            ),
         ),
     ] = None,
     steps: Annotated[int, typer.Option("--steps", min=2, help="Values per dimension.")] = 9,
@@ -240,7 +255,7 @@ def traverse_command(
         x, _ = loaded.examples(split)
         z = latent.codes(est, x)
         centre, scale = latent.spread(est, z)
-        chosen = parse_ints(dims, "--dims") or latent.dims_by_spread(z, 10)
+        chosen = parse_ints(dims, "--dims") or latent.rank_dims(est, x).top(10)
         bad = [d for d in chosen if not 0 <= d < z.shape[1]]
         if bad:
             raise UsageError(f"--dims {bad} out of range: the latent space has dimensions 0-{z.shape[1] - 1}")
