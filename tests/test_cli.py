@@ -525,3 +525,48 @@ def test_interpolate_slerp(work: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert Path(capsys.readouterr().out.strip()).name == "interpolate-0-1-slerp.png"
     assert vaelab("interpolate", work / "vae", "--method", "cubic") == 2
     assert "--method must be one of lerp, slerp" in capsys.readouterr().err
+
+
+def test_explore_serves_the_run_and_names_the_extra_when_missing(
+    work: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("fastapi", reason="the explore extra is not installed")
+    import urllib.request
+
+    env = {**os.environ, "PYTHONPATH": str(SRC), "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "vaelab", "explore", str(work / "vae"), "--port", "0", "--no-browser"]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline()  # type: ignore[union-attr]
+        assert line.startswith("vaelab explore: serving") and "http://127.0.0.1:" in line
+        url = line.split(" at ")[1].split()[0]
+        with urllib.request.urlopen(url + "api/info", timeout=30) as response:
+            info = json.load(response)
+        assert info["latent_dim"] == 2 and info["kind"] == "image" and info["n_test"] == 24 and info["n_train"] == 216
+        with urllib.request.urlopen(url + "api/map", timeout=30) as response:
+            assert "own 2-D latent space" in json.load(response)["about"]
+    finally:
+        server.terminate()
+        server.wait(30)
+    from vaelab.cli.commands import explore
+
+    monkeypatch.setattr(explore, "EXTRA_MODULES", ("fastapi", "vaelab_no_such_module"))
+    assert vaelab("explore", work / "vae", "--no-browser") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "install the explore extra, pip install 'vaelab[explore]'" in err
+
+
+def test_explore_off_loopback_warns_and_requires_a_token() -> None:
+    pytest.importorskip("uvicorn", reason="the explore extra is not installed")
+    from vaelab.explore.server import is_loopback, prepare
+
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
+    warnings, tokens = [], []
+    server, url = prepare(lambda token: tokens.append(token) or object(), "0.0.0.0", 0, warn=warnings.append)
+    server.sock.close()
+    assert len(warnings) == 1 and "not on loopback" in warnings[0]
+    assert tokens[0] and url.endswith(f"/?token={tokens[0]}")
+    server, url = prepare(lambda token: tokens.append(token) or object(), "127.0.0.1", 0, warn=warnings.append)
+    server.sock.close()
+    assert tokens[-1] is None and "token" not in url and len(warnings) == 1
