@@ -258,3 +258,29 @@ def test_a_model_of_table_rows_answers_rows_with_column_names() -> None:
         response = c.post("/api/encode_image", files={"file": ("x.png", png_file((8, 8)), "image/png")})
         assert response.status_code == 422 and "table rows, not images" in response.text
         assert "own 2-D latent space" in c.get("/api/map").json()["about"]
+
+
+def test_waiting_decodes_are_coalesced_into_one_batch() -> None:
+    worker = DecodeWorker(16)
+    started, gate = threading.Event(), threading.Event()
+    worker.submit(lambda: (started.set(), gate.wait()))
+    assert started.wait(10)
+    calls: list[list[int]] = []
+
+    def double(items):  # type: ignore[no-untyped-def]
+        calls.append(list(items))
+        return [2 * i for i in items]
+
+    def broken(items):  # type: ignore[no-untyped-def]
+        raise ValueError("bad batch")
+
+    futures = [worker.submit_batch(double, i) for i in range(5)]
+    single = worker.submit(lambda: "alone")
+    failing = [worker.submit_batch(broken, i) for i in range(2)]
+    gate.set()
+    assert [f.result(10) for f in futures] == [0, 2, 4, 6, 8] and single.result(10) == "alone"
+    assert calls == [[0, 1, 2, 3, 4]]  # one call for the five waiting items
+    for f in failing:
+        with pytest.raises(ValueError, match="bad batch"):
+            f.result(10)
+    worker.close()
