@@ -54,11 +54,21 @@ def build_explorer(data_dir: str, threads: int | None):  # type: ignore[no-untyp
         source = "MNIST"
     except Exception:  # noqa: BLE001 - the benchmark still runs on random data
         rng = np.random.default_rng(0)
-        x_train, x_test = rng.integers(0, 256, (60000, 28, 28), dtype=np.uint8), rng.integers(0, 256, (10000, 28, 28), dtype=np.uint8)
+        x_train, x_test = (
+            rng.integers(0, 256, (60000, 28, 28), dtype=np.uint8),
+            rng.integers(0, 256, (10000, 28, 28), dtype=np.uint8),
+        )
         y_train, y_test = rng.integers(0, 10, 60000), rng.integers(0, 10, 10000)
         source = "random 28x28 data (MNIST not found)"
-    vae = VAE(latent_dim=16, network={"kind": "mlp", "hidden_dims": [512]}, likelihood="bernoulli", epochs=1,
-              batch_size=128, device="cpu", seed=0)
+    vae = VAE(
+        latent_dim=16,
+        network={"kind": "mlp", "hidden_dims": [512]},
+        likelihood="bernoulli",
+        epochs=1,
+        batch_size=128,
+        device="cpu",
+        seed=0,
+    )
     vae.fit(x_train[:2000].astype(np.float32) / 255.0)
     return Explorer(vae, x_test, y_test, x_train, y_train, max_test=2000), source
 
@@ -148,14 +158,19 @@ def main() -> None:
         for clients in (1, 8):
             times, rate = load(port, clients, args.requests)
             ms = np.asarray(times) * 1000
-            rows.append([clients, len(ms), f"{np.percentile(ms, 50):.1f}", f"{np.percentile(ms, 99):.1f}", f"{rate:.0f}"])
+            rows.append(
+                [clients, len(ms), f"{np.percentile(ms, 50):.1f}", f"{np.percentile(ms, 99):.1f}", f"{rate:.0f}"]
+            )
         tti = time_to_interactive(port)
         status = Path(f"/proc/{server.pid}/status").read_text()
         peak = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
     finally:
         server.terminate()
         server.wait(30)
-    print(f"`python benchmarks/explorer.py --requests {args.requests}" + (f" --threads {args.threads}`" if args.threads else "`"))
+    print(
+        f"`python benchmarks/explorer.py --requests {args.requests}"
+        + (f" --threads {args.threads}`" if args.threads else "`")
+    )
     print()
     _common.print_machine({"data": hello["source"], "server torch threads": args.threads or "torch's choice"})
     print(_common.markdown_table(["clients", "requests", "p50 ms", "p99 ms", "requests/s"], rows))

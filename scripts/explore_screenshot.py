@@ -37,8 +37,15 @@ def explorer_for(run: str | None, data_dir: Path):  # type: ignore[no-untyped-de
     x_train, y_train = load_mnist(data_dir / "mnist", split="train")
     x_test, y_test = load_mnist(data_dir / "mnist", split="test")
     x, y = x_train[:6000], y_train[:6000]
-    vae = VAE(latent_dim=8, network={"kind": "mlp", "hidden_dims": [256]}, epochs=8, batch_size=128, device="cpu",
-              seed=0, validation_fraction=0.0).fit(x.astype("float32") / 255.0)
+    vae = VAE(
+        latent_dim=8,
+        network={"kind": "mlp", "hidden_dims": [256]},
+        epochs=8,
+        batch_size=128,
+        device="cpu",
+        seed=0,
+        validation_fraction=0.0,
+    ).fit(x.astype("float32") / 255.0)
     return Explorer(vae, x_test, y_test, x, y, max_test=1000)
 
 
@@ -46,7 +53,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("run", nargs="?", help="a run folder (default: fit a small VAE on MNIST)")
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "explore.png")
-    p.add_argument("--data-dir", type=Path, default=Path(os.environ.get("VAELAB_DATA", ROOT.parent / "shared" / "data")))
+    p.add_argument(
+        "--data-dir", type=Path, default=Path(os.environ.get("VAELAB_DATA", ROOT.parent / "shared" / "data"))
+    )
     args = p.parse_args()
     import torch
     from PIL import Image

@@ -475,7 +475,8 @@ def test_python_m_vaelab_end_to_end(work: Path, tmp_path: Path) -> None:
 
 def test_attribute_grid_from_labels_and_from_example_sets(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     vae = work / "vae"
-    assert vaelab("attribute", vae, "--from", 3, "--to", 8, "--strength", "0..2", "--steps", 9, "--examples", "0,1,2") == 0
+    args = ["--from", 3, "--to", 8, "--strength", "0..2", "--steps", 9, "--examples", "0,1,2"]
+    assert vaelab("attribute", vae, *args) == 0
     out = capsys.readouterr()
     path = Path(out.out.strip())
     assert path == vae / "figures" / "attribute-3-8.png"
@@ -499,7 +500,9 @@ def test_attribute_grid_from_labels_and_from_example_sets(work: Path, capsys: py
         (["--from", 3, "--to", 8, "--examples", "100000"], "out of range"),
     ],
 )
-def test_attribute_bad_options(work: Path, args: list[object], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_attribute_bad_options(
+    work: Path, args: list[object], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert vaelab("attribute", work / "vae", *args, "--out", work / "never.png") != 0
     assert message in capsys.readouterr().err
     assert not (work / "never.png").exists()

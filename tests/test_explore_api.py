@@ -32,7 +32,9 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
 @pytest.fixture(scope="module")
 def vae_explorer(digits: tuple[np.ndarray, np.ndarray]) -> Explorer:
     x, y = digits
-    vae = VAE(latent_dim=3, epochs=1, network={"kind": "mlp", "hidden_dims": [16]}, likelihood="gaussian", device="cpu").fit(x[:200])
+    vae = VAE(
+        latent_dim=3, epochs=1, network={"kind": "mlp", "hidden_dims": [16]}, likelihood="gaussian", device="cpu"
+    ).fit(x[:200])
     return Explorer(vae, x[200:], y[200:], x[:200], y[:200])
 
 
@@ -59,14 +61,27 @@ def png_array(data_url: str) -> np.ndarray:
 
 def test_info_and_openapi(client: TestClient, vae_explorer: Explorer) -> None:
     info = client.get("/api/info").json()
-    assert info["latent_dim"] == 3 and info["kind"] == "image" and info["image"] == {"height": 8, "width": 8, "channels": 1}
+    assert (
+        info["latent_dim"] == 3
+        and info["kind"] == "image"
+        and info["image"] == {"height": 8, "width": 8, "channels": 1}
+    )
     assert info["measure"] == "kl" and sorted(info["order"]) == [0, 1, 2]
     assert info["classes"] == [str(c) for c in range(10)] and info["figures"] == ["samples.png"]
     scores = np.asarray(info["scores"])
     assert list(info["order"]) == list(np.argsort(-scores, kind="stable"))
     schema = client.get("/openapi.json").json()
-    assert {"/api/decode", "/api/sample", "/api/encode", "/api/encode_image", "/api/interpolate", "/api/attribute",
-            "/api/neighbours", "/api/map", "/api/info"} <= set(schema["paths"])
+    assert {
+        "/api/decode",
+        "/api/sample",
+        "/api/encode",
+        "/api/encode_image",
+        "/api/interpolate",
+        "/api/attribute",
+        "/api/neighbours",
+        "/api/map",
+        "/api/info",
+    } <= set(schema["paths"])
 
 
 def test_decode_matches_the_library(client: TestClient, vae_explorer: Explorer) -> None:
@@ -83,8 +98,12 @@ def test_sample_encode_interpolate_attribute_neighbours_map(client: TestClient, 
     enc = client.post("/api/encode", json={"index": 4}).json()
     assert np.allclose(enc["code"], vae_explorer.z_test[4]) and enc["label"] == str(vae_explorer.y_test[4])
     path = client.post("/api/interpolate", json={"start": 0, "end": 1, "steps": 5, "method": "slerp"}).json()
-    assert len(path["outputs"]) == 5 and np.allclose(path["codes"], latent.slerp(vae_explorer.z_test[0], vae_explorer.z_test[1], 5))
-    moved = client.post("/api/attribute", json={"source": "3", "target": "8", "strength": 1.0, "code": enc["code"]}).json()
+    assert len(path["outputs"]) == 5 and np.allclose(
+        path["codes"], latent.slerp(vae_explorer.z_test[0], vae_explorer.z_test[1], 5)
+    )
+    moved = client.post(
+        "/api/attribute", json={"source": "3", "target": "8", "strength": 1.0, "code": enc["code"]}
+    ).json()
     vector = latent.attribute_from_labels(vae_explorer.estimator, vae_explorer.x_train, vae_explorer.y_train, 3, 8)
     assert np.allclose(moved["code"], np.asarray(enc["code"]) + vector.vector)
     assert moved["vector"]["source_count"] == int((vae_explorer.y_train == 3).sum())
@@ -123,8 +142,18 @@ BAD = [
     ("/api/interpolate", {"start": 0, "end": 1, "steps": 1}, 422, "greater than or equal to 2"),
     ("/api/interpolate", {"start": 0, "end": 1, "method": "cubic"}, 422, "'lerp' or 'slerp'"),
     ("/api/interpolate", {"start": 0, "end": 999}, 422, "end must be a test example"),
-    ("/api/attribute", {"source": "3", "target": "x", "strength": 1, "code": [0, 0, 0]}, 422, "target must be one of the classes"),
-    ("/api/attribute", {"source": "3", "target": "8", "strength": 99, "code": [0, 0, 0]}, 422, "less than or equal to 10"),
+    (
+        "/api/attribute",
+        {"source": "3", "target": "x", "strength": 1, "code": [0, 0, 0]},
+        422,
+        "target must be one of the classes",
+    ),
+    (
+        "/api/attribute",
+        {"source": "3", "target": "8", "strength": 99, "code": [0, 0, 0]},
+        422,
+        "less than or equal to 10",
+    ),
     ("/api/attribute", {"source": "3", "target": "8", "strength": 1, "code": [0]}, 422, "must hold 3 values"),
     ("/api/neighbours", {"code": [0, 0, 0], "k": 0}, 422, "greater than or equal to 1"),
     ("/api/neighbours", {"code": [0, 0, 0], "k": 1000}, 422, "less than or equal to 32"),
@@ -132,7 +161,9 @@ BAD = [
 
 
 @pytest.mark.parametrize(("path", "body", "status", "message"), BAD)
-def test_bad_requests_are_4xx_with_a_clear_message(client: TestClient, path: str, body: dict, status: int, message: str) -> None:
+def test_bad_requests_are_4xx_with_a_clear_message(
+    client: TestClient, path: str, body: dict, status: int, message: str
+) -> None:
     response = client.post(path, json=body)
     assert response.status_code == status, response.text
     assert message in response.text
@@ -140,7 +171,9 @@ def test_bad_requests_are_4xx_with_a_clear_message(client: TestClient, path: str
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
 def test_non_finite_values_are_refused(client: TestClient, literal: str) -> None:
-    response = client.post("/api/decode", content=f'{{"code": [{literal}, 0, 0]}}', headers={"content-type": "application/json"})
+    response = client.post(
+        "/api/decode", content=f'{{"code": [{literal}, 0, 0]}}', headers={"content-type": "application/json"}
+    )
     assert response.status_code == 422 and "finite number" in response.text
 
 
@@ -254,7 +287,10 @@ def test_a_model_of_table_rows_answers_rows_with_column_names() -> None:
         assert info["measure"] == "variance"
         row = c.post("/api/decode", json={"code": [1.0, -1.0]}).json()["output"]["row"]
         assert np.allclose(row, pca.inverse_transform(np.array([[1.0, -1.0]]))[0], atol=1e-6)
-        assert c.post("/api/attribute", json={"source": "a", "target": "b", "strength": 1, "code": [0, 0]}).status_code == 422
+        assert (
+            c.post("/api/attribute", json={"source": "a", "target": "b", "strength": 1, "code": [0, 0]}).status_code
+            == 422
+        )
         response = c.post("/api/encode_image", files={"file": ("x.png", png_file((8, 8)), "image/png")})
         assert response.status_code == 422 and "table rows, not images" in response.text
         assert "own 2-D latent space" in c.get("/api/map").json()["about"]

@@ -40,8 +40,9 @@ def page_url(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
 
     x, y = load_digits()
     x = x[:400].astype(np.float32) / 16.0
-    vae = VAE(latent_dim=4, epochs=2, network={"kind": "mlp", "hidden_dims": [32]}, likelihood="gaussian",
-              device="cpu").fit(x[:300])
+    vae = VAE(
+        latent_dim=4, epochs=2, network={"kind": "mlp", "hidden_dims": [32]}, likelihood="gaussian", device="cpu"
+    ).fit(x[:300])
     explorer = Explorer(vae, x[300:], y[300:400], x[:300], y[:300])
     with running(create_app(explorer, title="vaelab explore: test")) as url:
         yield url, explorer
@@ -94,7 +95,9 @@ def test_the_page_in_chromium(page_url, tmp_path: Path) -> None:  # type: ignore
         page.wait_for_selector("body[data-encoded]")
         clicked = int(page.get_attribute("body", "data-encoded"))
         picked = np.asarray(page.evaluate("window.vaelab.map.points"))[clicked]
-        assert np.allclose(picked, page.evaluate(f"window.vaelab.map.points[{target}]"), atol=1e-9)  # that point (or one on it)
+        assert np.allclose(
+            picked, page.evaluate(f"window.vaelab.map.points[{target}]"), atol=1e-9
+        )  # that point (or one on it)
         assert np.allclose(page.evaluate("window.vaelab.code"), explorer.z_test[clicked], atol=1e-6)
         page.screenshot(path=str(tmp_path / "4-map.png"), full_page=True)
 

@@ -39,11 +39,17 @@ MAX_LATENT = 4096
 MAX_STEPS = 64
 MAX_NEIGHBOURS = 32
 FIGURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".svg", ".html", ".csv", ".npy"}
-MEDIA = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+MEDIA = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+}
 TIMEOUT_S = 30.0
 
 Value = Annotated[float, Field(allow_inf_nan=False, ge=-1e4, le=1e4)]
-Code = Annotated[list[Value], Field(min_length=1, max_length=MAX_LATENT, description="A latent code, one value per dimension.")]
+Code = Annotated[
+    list[Value], Field(min_length=1, max_length=MAX_LATENT, description="A latent code, one value per dimension.")
+]
 
 
 class Strict(BaseModel):
@@ -113,8 +119,9 @@ class Guard:
             return
         headers = dict(scope.get("headers") or [])
         if self.token is not None and not self._authorized(headers, scope.get("query_string", b"")):
-            response = JSONResponse({"detail": "missing or wrong token: open the URL that vaelab explore printed"},
-                                    status_code=401)
+            response = JSONResponse(
+                {"detail": "missing or wrong token: open the URL that vaelab explore printed"}, status_code=401
+            )
             await response(scope, receive, send)
             return
         declared = headers.get(b"content-length")
@@ -145,8 +152,11 @@ class Guard:
 
         async def send_with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (b"x-content-type-options", b"nosniff"),
-                                      (b"cache-control", b"no-store")]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"cache-control", b"no-store"),
+                ]
             await send(message)
 
         await self.app(scope, replay, send_with_headers)
@@ -204,8 +214,10 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         # FastAPI's own handler echoes the input, which may hold NaN (not JSON): a 500. Say what and where only.
-        detail = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
-                  for e in exc.errors()]
+        detail = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+            for e in exc.errors()
+        ]
         return JSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(VaelabError)
@@ -275,7 +287,9 @@ def create_app(
         return await run(explorer.encode_index, body.index)
 
     @app.post("/api/encode_image", summary="Encode an uploaded image of the model's size (PNG, JPEG, ...)")
-    async def encode_image(file: Annotated[UploadFile, File(description="An image of the model's size.")]) -> dict[str, Any]:
+    async def encode_image(
+        file: Annotated[UploadFile, File(description="An image of the model's size.")],
+    ) -> dict[str, Any]:
         data = await file.read(MAX_UPLOAD + 1)
         if len(data) > MAX_UPLOAD:
             raise HTTPException(413, f"the image file is too large: at most {MAX_UPLOAD} bytes")

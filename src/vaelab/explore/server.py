@@ -58,8 +58,14 @@ class Server:
 
         self.sock = sock
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_keep_alive=10,
-                                limit_concurrency=256, h11_max_incomplete_event_size=64 * 1024)
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            lifespan="on",
+            timeout_keep_alive=10,
+            limit_concurrency=256,
+            h11_max_incomplete_event_size=64 * 1024,
+        )
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 

@@ -128,9 +128,11 @@ class Explorer:
             "latent_dim": self.latent_dim,
             "input_shape": list(self.input_shape),
             "kind": self.kind,
-            "image": None if self.layout is None else {"height": self.layout.height, "width": self.layout.width,
-                                                        "channels": self.layout.channels},
-            "columns": self.columns or ([f"x{j}" for j in range(int(np.prod(self.input_shape)))] if self.layout is None else None),
+            "image": None
+            if self.layout is None
+            else {"height": self.layout.height, "width": self.layout.width, "channels": self.layout.channels},
+            "columns": self.columns
+            or ([f"x{j}" for j in range(int(np.prod(self.input_shape)))] if self.layout is None else None),
             "has_prior": latent.has_prior(est),
             "order": [int(d) for d in self.ranking.order],
             "scores": [round(float(s), 6) for s in self.ranking.score],
@@ -147,8 +149,12 @@ class Explorer:
         """A test example: its code, the example itself and its reconstruction."""
         i = self.check_index(index)
         z = self.z_test[i]
-        return {"code": z.tolist(), "input": self.render(self.x_test[i : i + 1])[0], "output": self.decode(z)[0],
-                "label": None if self.y_test is None else str(self.y_test[i])}
+        return {
+            "code": z.tolist(),
+            "input": self.render(self.x_test[i : i + 1])[0],
+            "output": self.decode(z)[0],
+            "label": None if self.y_test is None else str(self.y_test[i]),
+        }
 
     def encode_array(self, x: np.ndarray) -> dict[str, Any]:
         """An uploaded example of the model's shape: its code and reconstruction."""
@@ -174,8 +180,7 @@ class Explorer:
         """The decoded path between two test examples' codes."""
         za, zb = self.z_test[self.check_index(start, "start")], self.z_test[self.check_index(end, "end")]
         z = latent.path(za, zb, steps, method)
-        return {"codes": z.tolist(), "outputs": self.decode(z),
-                "ends": self.render(self.x_test[[start, end]])}
+        return {"codes": z.tolist(), "outputs": self.decode(z), "ends": self.render(self.x_test[[start, end]])}
 
     def check_classes(self, source: str, target: str) -> None:
         if not self.classes:
@@ -192,8 +197,9 @@ class Explorer:
             labels = self.y_train if self.y_train is not None else self.y_test
             text = labels.astype(str)
             z = self.z_train if self.y_train is not None else self.z_test
-            self._vectors[key] = latent.attribute_from_codes(z[text == source], z[text == target], source=source,
-                                                             target=target)
+            self._vectors[key] = latent.attribute_from_codes(
+                z[text == source], z[text == target], source=source, target=target
+            )
         return self._vectors[key]
 
     def attribute(self, source: str, target: str, strength: float, code: Sequence[float]) -> dict[str, Any]:
@@ -207,8 +213,11 @@ class Explorer:
         z = self.check_code(code)
         found, distances = self.index.query(z, min(k, len(self.z_train)))
         rows = found[0]
-        return {"indices": rows.tolist(), "distances": [round(float(d), 6) for d in distances[0]],
-                "outputs": self.render(self.x_train[rows])}
+        return {
+            "indices": rows.tolist(),
+            "distances": [round(float(d), 6) for d in distances[0]],
+            "outputs": self.render(self.x_train[rows]),
+        }
 
     def latent_map(self) -> dict[str, Any]:
         """The test codes in 2-D (the model's own axes, else PCA), with the linear map for any other code."""
@@ -218,10 +227,13 @@ class Explorer:
 
     def _compute_map(self) -> dict[str, Any]:
         points = self.projection(self.z_test)
-        return {"points": np.round(points, 5).tolist(),
-                "labels": None if self.y_test is None else [str(v) for v in self.y_test.tolist()],
-                "about": self.projection.about, "mean": self.projection.mean.tolist(),
-                "axes": self.projection.axes.tolist()}
+        return {
+            "points": np.round(points, 5).tolist(),
+            "labels": None if self.y_test is None else [str(v) for v in self.y_test.tolist()],
+            "about": self.projection.about,
+            "mean": self.projection.mean.tolist(),
+            "axes": self.projection.axes.tolist(),
+        }
 
     def read_image(self, data: bytes) -> np.ndarray:
         """An uploaded image file of the model's size, as one example in [0, 1]."""

@@ -24,10 +24,10 @@ module             holds
 
 from vaelab.latent.attributes import (
     AttributeVector,
+    attribute_from_codes,
     attribute_from_examples,
     attribute_from_labels,
     attribute_from_mask,
-    attribute_from_codes,
     shift,
 )
 from vaelab.latent.codes import (

@@ -68,7 +68,9 @@ class AttributeVector:
         """
         z = np.asarray(z, dtype=np.float64)
         if z.shape[-1] != self.vector.shape[0] or z.ndim not in (1, 2):
-            raise InputError(f"z must be a code of length {self.vector.shape[0]} or (n, {self.vector.shape[0]}), got {z.shape}")
+            raise InputError(
+                f"z must be a code of length {self.vector.shape[0]} or (n, {self.vector.shape[0]}), got {z.shape}"
+            )
         s = np.asarray(strengths, dtype=np.float64)
         if not np.isfinite(s).all():
             raise InputError(f"strengths must be finite, got {strengths!r}")

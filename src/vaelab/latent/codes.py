@@ -46,7 +46,9 @@ def codes(estimator: Any, x: np.ndarray, *, chunk: int = CHUNK) -> np.ndarray:
     -------
     ndarray of shape (n, latent_dim), float64
     """
-    parts = [np.asarray(estimator.transform(_unit(x[i : i + chunk])), dtype=np.float64) for i in range(0, len(x), chunk)]
+    parts = [
+        np.asarray(estimator.transform(_unit(x[i : i + chunk])), dtype=np.float64) for i in range(0, len(x), chunk)
+    ]
     return np.concatenate(parts) if parts else np.zeros((0, latent_dim(estimator)))
 
 

@@ -34,7 +34,7 @@ class Projection2D:
 
 
 def fit_projection(z: np.ndarray) -> Projection2D:
-    """The model's own axes for a 1-D or 2-D latent, else the first two principal axes of ``z`` (deterministic signs)."""
+    """The model's own axes for a 1-D or 2-D latent, else the first two principal axes of ``z`` (signs fixed)."""
     z = np.asarray(z, dtype=np.float64)
     n, d = z.shape
     if d == 2:

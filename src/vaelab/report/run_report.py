@@ -175,9 +175,8 @@ def attributes_section(
         "An attribute vector is the mean code of the target class minus that of the source class "
         "(White 2016); adding it with a strength moves a code toward the target class."
     )
-    section.tables.append(
-        (["source -> target", "source examples", "target examples", "|vector|", "source spread", "target spread"], table)
-    )
+    headers = ["source -> target", "source examples", "target examples", "|vector|", "source spread", "target spread"]
+    section.tables.append((headers, table))
     if layout is None:
         section.notes.append("The shifted examples are not pictured: the examples are not images.")
         return section

@@ -8,11 +8,11 @@ from typing import Annotated, Optional
 import numpy as np
 import typer
 
+from vaelab import latent
 from vaelab.cli.commands.generate import LoadedRun
 from vaelab.cli.console import Console
 from vaelab.cli.options import Debug, Quiet, RunArg
 from vaelab.cli.outputs import check_format, write_array
-from vaelab import latent
 
 EPILOG = """**Examples**
 

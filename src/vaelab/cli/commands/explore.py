@@ -41,8 +41,12 @@ def require_extra() -> None:
 
 def column_names(estimator: Any, dataset: Any) -> list[str] | None:
     """Column names of a model of table rows: from the estimator, else from the data set, if either has them."""
-    for owner, attribute in ((estimator, "feature_names_in_"), (estimator, "columns_"), (dataset, "columns"),
-                             (dataset, "feature_names")):
+    for owner, attribute in (
+        (estimator, "feature_names_in_"),
+        (estimator, "columns_"),
+        (dataset, "columns"),
+        (dataset, "feature_names"),
+    ):
         names = getattr(owner, attribute, None)
         if names is not None and len(names):
             return [str(n) for n in names]
@@ -62,7 +66,9 @@ def explore_command(
     max_train: Annotated[
         int, typer.Option("--max-train", min=1, help="Training examples searched for neighbours (a seeded subset).")
     ] = 60000,
-    queue: Annotated[int, typer.Option("--queue", min=1, max=1024, help="Requests that may wait for the decoder.")] = 16,
+    queue: Annotated[
+        int, typer.Option("--queue", min=1, max=1024, help="Requests that may wait for the decoder.")
+    ] = 16,
     seed: Seed = 0,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -93,13 +99,23 @@ def explore_command(
             keep = np.sort(np.random.default_rng(seed).choice(len(x_train), max_train, replace=False))
             x_train, y_train = x_train[keep], None if y_train is None else y_train[keep]
         console.note(f"encoding {min(len(x_test), max_test)} test and {len(x_train)} training examples ...")
-        explorer = Explorer(loaded.estimator, x_test, y_test, x_train, y_train,
-                            columns=column_names(loaded.estimator, dataset), max_test=max_test, seed=seed)
+        explorer = Explorer(
+            loaded.estimator,
+            x_test,
+            y_test,
+            x_train,
+            y_train,
+            columns=column_names(loaded.estimator, dataset),
+            max_test=max_test,
+            seed=seed,
+        )
         figures = loaded.run.figures
         title = f"vaelab explore: {loaded.run.root.name}"
         server, url = prepare(
             lambda token: create_app(explorer, token=token, figures=figures, title=title, max_queue=queue),
-            host, port, warn=lambda text: typer.echo(f"warning: {text}", err=True),
+            host,
+            port,
+            warn=lambda text: typer.echo(f"warning: {text}", err=True),
         )
         typer.echo(f"vaelab explore: serving {loaded.run.root} at {url} (Ctrl+C to stop)")
         if not no_browser:

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Optional
 import numpy as np
 import typer
 
+from vaelab import latent
 from vaelab.cli.config import RunConfig
 from vaelab.cli.console import Console
 from vaelab.cli.data import load_run_data, pick_split, read_example
@@ -23,7 +24,6 @@ from vaelab.cli.outputs import default_name, write_examples
 from vaelab.cli.run_dir import RunDir
 from vaelab.data import load_dataset
 from vaelab.errors import InputError
-from vaelab import latent
 from vaelab.report.images import ImageLayout, arrange, image_grid, image_rows, tile
 from vaelab.report.run_report import unit_float
 

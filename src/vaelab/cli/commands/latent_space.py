@@ -7,7 +7,6 @@ Bad options are refused before anything is written.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
@@ -70,7 +69,9 @@ def attribute_command(
     target: Annotated[Optional[str], typer.Option("--to", help="Target class label.", show_default=False)] = None,
     from_examples: Annotated[
         Optional[str],
-        typer.Option("--from-examples", help="Instead of --from: comma-separated indices (in --split) of a source set."),
+        typer.Option(
+            "--from-examples", help="Instead of --from: comma-separated indices (in --split) of a source set."
+        ),
     ] = None,
     to_examples: Annotated[
         Optional[str],
@@ -81,7 +82,8 @@ def attribute_command(
     examples: Annotated[
         Optional[str],
         typer.Option(
-            "--examples", help="Comma-separated indices (in --split) of the examples to move [default: 4 of the source]."
+            "--examples",
+            help="Comma-separated indices (in --split) of the examples to move [default: 4 of the source].",
         ),
     ] = None,
     vector_split: Annotated[
@@ -105,8 +107,10 @@ def attribute_command(
     lo, hi = parse_range(strength)
     by_labels = source is not None or target is not None
     by_sets = from_examples is not None or to_examples is not None
-    if by_labels == by_sets or (by_labels and (source is None or target is None)) or (
-        by_sets and (from_examples is None or to_examples is None)
+    if (
+        by_labels == by_sets
+        or (by_labels and (source is None or target is None))
+        or (by_sets and (from_examples is None or to_examples is None))
     ):
         raise UsageError("give either --from and --to (class labels) or --from-examples and --to-examples (indices)")
     console = Console(quiet=quiet)
@@ -123,7 +127,9 @@ def attribute_command(
             vector = latent.attribute_from_labels(est, xv, yv, src, tgt)
         else:
             vector = latent.attribute_from_examples(
-                est, _pick(x, parse_ints(from_examples, "--from-examples")), _pick(x, parse_ints(to_examples, "--to-examples"))
+                est,
+                _pick(x, parse_ints(from_examples, "--from-examples")),
+                _pick(x, parse_ints(to_examples, "--to-examples")),
             )
         chosen = parse_ints(examples, "--examples")
         if chosen is None:
@@ -135,7 +141,10 @@ def attribute_command(
         grid = moved.reshape(len(z), steps, *moved.shape[1:])  # (examples, strengths, *shape)
         path = loaded.output(out, f"attribute-{vector.source}-{vector.target}".replace(" ", "_"), force)
         write_examples(
-            path, grid, loaded.layout, lambda: image_rows([np.concatenate([b[None], g]) for b, g in zip(base, grid)], loaded.layout)
+            path,
+            grid,
+            loaded.layout,
+            lambda: image_rows([np.concatenate([b[None], g]) for b, g in zip(base, grid)], loaded.layout),
         )
         info = vector.summary()
         console.note(
@@ -205,8 +214,9 @@ def neighbours_command(
         found, distances = index.query(latent.codes(est, queries), min(k, len(train)))
         rows = np.stack([np.concatenate([q[None], unit_float(train[i])]) for q, i in zip(queries, found)])
         write_examples(path, rows, loaded.layout, lambda: image_rows(list(rows), loaded.layout))
+        what = f"examples {', '.join(map(str, chosen))}" if chosen else f"{len(queries)} prior samples (seed {seed})"
         console.note(
-            f"rows: {'examples ' + ', '.join(map(str, chosen)) if chosen else f'{len(queries)} prior samples (seed {seed})'}"
+            f"rows: {what}"
             f", each followed by its {found.shape[1]} nearest of {len(train)} training examples; median distance "
             f"to the nearest: {float(np.median(distances[:, 0])):.3f}"
         )
