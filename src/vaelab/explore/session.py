@@ -97,7 +97,8 @@ class Explorer:
         x = np.asarray(x)
         if self.layout is None:
             flat = _unit(x).reshape(len(x), -1).astype(np.float64)
-            return [{"row": [round(float(v), 6) for v in row]} for row in flat]
+            flat = np.where(np.isfinite(flat), flat, np.nan)
+            return [{"row": [round(float(v), 6) if np.isfinite(v) else None for v in row]} for row in flat]
         pictures = np.round(self.layout.pictures(x) * 255.0).astype(np.uint8)
         return [{"image": "data:image/png;base64," + base64.b64encode(png_bytes(p)).decode("ascii")} for p in pictures]
 

@@ -1,8 +1,9 @@
 """The report of one fitted model: what it learned, in pictures, on held-out data.
 
 Sections: overview, metrics, training curves, reconstructions next to the
-originals, prior samples, interpolation strips, per-dimension traversals, a
-2-D scatter of the latent codes coloured by label, the decoded manifold for
+originals, prior samples, interpolation strips, per-dimension traversals,
+attribute vectors between classes (when there are labels), a 2-D scatter of
+the latent codes coloured by label, the decoded manifold for
 2-D latents, and the exact configuration. Data that are not images get plots
 per feature instead of image grids, and a note where a picture has no meaning.
 """

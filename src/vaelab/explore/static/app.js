@@ -53,7 +53,7 @@ function showOutput(output) {
     const table = $("output-table");
     table.hidden = false;
     table.innerHTML = "<tr><th>column</th><th>value</th></tr>" +
-      output.row.map((v, j) => `<tr><th>${escapeHtml(columns[j])}</th><td>${v.toFixed(4)}</td></tr>`).join("");
+      output.row.map((v, j) => `<tr><th>${escapeHtml(columns[j])}</th><td>${v === null ? "n/a" : v.toFixed(4)}</td></tr>`).join("");
     img.dataset.version = String(Number(img.dataset.version) + 1);
   }
 }
@@ -67,7 +67,7 @@ function thumb(output, caption) {
   if (output.image) {
     const img = document.createElement("img"); img.src = output.image; img.alt = caption; figure.appendChild(img);
   } else {
-    const pre = document.createElement("pre"); pre.textContent = output.row.slice(0, 6).map((v) => v.toFixed(2)).join("\n");
+    const pre = document.createElement("pre"); pre.textContent = output.row.slice(0, 6).map((v) => (v === null ? "n/a" : v.toFixed(2))).join("\n");
     figure.appendChild(pre);
   }
   const text = document.createElement("figcaption"); text.textContent = caption; figure.appendChild(text);
