@@ -248,6 +248,9 @@ def test_token_is_required_when_set(vae_explorer: Explorer) -> None:
         assert c.get("/api/info", headers={"X-Vaelab-Token": "wrong"}).status_code == 401
         assert c.get("/api/info", headers={"X-Vaelab-Token": "s3cret"}).status_code == 200
         assert c.get("/?token=s3cret").status_code == 200
+        assert c.get("/openapi.json").status_code == 401
+        assert "openapi.json?token=s3cret" in c.get("/docs?token=s3cret").text
+        assert c.get("/openapi.json?token=s3cret").json()["info"]["title"] == "vaelab explore"
 
 
 def occupy(worker: DecodeWorker) -> threading.Event:
@@ -320,3 +323,15 @@ def test_waiting_decodes_are_coalesced_into_one_batch() -> None:
         with pytest.raises(ValueError, match="bad batch"):
             f.result(10)
     worker.close()
+
+
+def test_the_command_line_does_not_load_the_web_stack() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from vaelab.cli.app import build_app; build_app(); "
+        "print(sorted(m for m in ('fastapi', 'uvicorn', 'starlette', 'vaelab.explore') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "[]"

@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from fastapi import FastAPI, File, HTTPException, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -206,7 +207,9 @@ def create_app(
         yield
         worker.close()
 
-    app = FastAPI(title=title, description="The latent space of one vaelab run.", version="1", lifespan=lifespan)
+    app = FastAPI(
+        title=title, description="The latent space of one vaelab run.", version="1", lifespan=lifespan, docs_url=None
+    )
     app.state.explorer, app.state.worker, app.state.title = explorer, worker, title
 
     app.add_middleware(Guard, limit=max_body, token=token)
@@ -259,6 +262,12 @@ def create_app(
         if path.suffix.lower() not in FIGURE_SUFFIXES:
             raise HTTPException(404, "no such file")
         return FileResponse(path)
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> Response:
+        # the API's browsable description; behind a token, the page that holds the token passes it on
+        schema = "openapi.json" + (f"?token={token}" if token else "")
+        return get_swagger_ui_html(openapi_url=schema, title=f"{title}: API")
 
     # ---------------------------------------------------------------- the API
 
