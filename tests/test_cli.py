@@ -78,6 +78,9 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "embed",
         "report",
         "compare",
+        "attribute",
+        "neighbours",
+        "explore",
     ],
 )
 def test_help_everywhere(command: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -257,6 +260,7 @@ def test_report_is_self_contained_with_real_pngs(work: Path) -> None:
         "traversals.png": grid_size(DIGIT, rows=2, cols=10),
         "latent_scatter.png": (500, 600),
         "manifold.png": grid_size(DIGIT, rows=15, cols=15),  # the latent space is 2-D
+        "attributes.png": grid_size(DIGIT, rows=4, cols=8),  # 4 class pairs: the example + 7 strengths
     }
     for name, size in expected.items():
         assert png_size(folder / name) == size, name
@@ -467,3 +471,108 @@ def test_python_m_vaelab_end_to_end(work: Path, tmp_path: Path) -> None:
     assert (tmp_path / "runs" / "sub" / "model" / "model.safetensors").is_file()
     usage = run_module("train", "--epochs", "x", cwd=tmp_path)
     assert usage.returncode == 2 and usage.stderr.startswith("error: ") and len(usage.stderr.strip().splitlines()) == 1
+
+
+# ------------------------------------------------- latent-space commands
+
+
+def test_attribute_grid_from_labels_and_from_example_sets(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    vae = work / "vae"
+    args = ["--from", 3, "--to", 8, "--strength", "0..2", "--steps", 9, "--examples", "0,1,2"]
+    assert vaelab("attribute", vae, *args) == 0
+    out = capsys.readouterr()
+    path = Path(out.out.strip())
+    assert path == vae / "figures" / "attribute-3-8.png"
+    assert png_size(path) == grid_size(DIGIT, rows=3, cols=10)  # each example, then 9 strengths
+    assert "vector 3 -> 8" in out.err and "strengths 0, 0.25, 0.5" in out.err
+    npy = work / "attr.npy"
+    assert vaelab("attribute", work / "pca", "--from-examples", "0,1", "--to-examples", "2", "--steps", 3,
+                  "--strength", "1", "--examples", "5", "--out", npy, "--quiet") == 0
+    grid = np.load(npy)
+    assert grid.shape == (1, 3, 8, 8)
+    assert np.allclose(grid[0, 0], grid[0, 2])  # one strength repeated: the same picture
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--from", 3], "give either --from and --to"),
+        (["--from", 3, "--to", 8, "--from-examples", "1"], "give either --from and --to"),
+        (["--from", 3, "--to", 8, "--strength", "a..b"], "--strength must be a number or a range"),
+        (["--from", 3, "--to", 99], "target label 99 has no examples"),
+        (["--from", 3, "--to", 8, "--examples", "100000"], "out of range"),
+    ],
+)
+def test_attribute_bad_options(
+    work: Path, args: list[object], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert vaelab("attribute", work / "vae", *args, "--out", work / "never.png") != 0
+    assert message in capsys.readouterr().err
+    assert not (work / "never.png").exists()
+
+
+def test_neighbours_of_samples_and_of_examples(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert vaelab("neighbours", work / "vae", "--samples", 4, "--k", 3) == 0
+    out = capsys.readouterr()
+    assert png_size(Path(out.out.strip())) == grid_size(DIGIT, rows=4, cols=4)
+    assert "4 prior samples (seed 0), each followed by its 3 nearest" in out.err
+    # a training example's nearest training example is itself, at distance 0
+    npy = work / "nn.npy"
+    assert vaelab("neighbours", work / "pca", "--examples", "0", "--split", "train", "--k", 1, "--out", npy) == 0
+    rows = np.load(npy)
+    assert rows.shape == (1, 2, 8, 8) and np.allclose(rows[0, 0], rows[0, 1])
+    assert "median distance to the nearest: 0.000" in capsys.readouterr().err
+    assert vaelab("neighbours", work / "pca", "--out", work / "never.png") == 2  # no prior, no --examples
+    assert "give --examples" in capsys.readouterr().err
+
+
+def test_interpolate_slerp(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert vaelab("interpolate", work / "vae", "--from", 0, "--to", 1, "--steps", 5, "--method", "slerp") == 0
+    assert Path(capsys.readouterr().out.strip()).name == "interpolate-0-1-slerp.png"
+    assert vaelab("interpolate", work / "vae", "--method", "cubic") == 2
+    assert "--method must be one of lerp, slerp" in capsys.readouterr().err
+
+
+def test_explore_serves_the_run_and_names_the_extra_when_missing(
+    work: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("fastapi", reason="the explore extra is not installed")
+    import urllib.request
+
+    env = {**os.environ, "PYTHONPATH": str(SRC), "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "vaelab", "explore", str(work / "vae"), "--port", "0", "--no-browser"]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline()  # type: ignore[union-attr]
+        assert line.startswith("vaelab explore: serving") and "http://127.0.0.1:" in line
+        url = line.split(" at ")[1].split()[0]
+        with urllib.request.urlopen(url + "api/info", timeout=30) as response:
+            info = json.load(response)
+        assert info["latent_dim"] == 2 and info["kind"] == "image" and info["n_test"] == 24 and info["n_train"] == 216
+        with urllib.request.urlopen(url + "api/map", timeout=30) as response:
+            assert "own 2-D latent space" in json.load(response)["about"]
+    finally:
+        server.terminate()
+        server.wait(30)
+    from vaelab.cli.commands import explore
+
+    monkeypatch.setattr(explore, "EXTRA_MODULES", ("fastapi", "vaelab_no_such_module"))
+    assert vaelab("explore", work / "vae", "--no-browser") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "install the explore extra, pip install 'vaelab[explore]'" in err
+
+
+def test_explore_off_loopback_warns_and_requires_a_token() -> None:
+    pytest.importorskip("uvicorn", reason="the explore extra is not installed")
+    from vaelab.explore.server import is_loopback, prepare
+
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
+    warnings, tokens = [], []
+    server, url = prepare(lambda token: tokens.append(token) or object(), "0.0.0.0", 0, warn=warnings.append)
+    server.sock.close()
+    assert len(warnings) == 1 and "not on loopback" in warnings[0]
+    assert tokens[0] and url.endswith(f"/?token={tokens[0]}")
+    server, url = prepare(lambda token: tokens.append(token) or object(), "127.0.0.1", 0, warn=warnings.append)
+    server.sock.close()
+    assert tokens[-1] is None and "token" not in url and len(warnings) == 1

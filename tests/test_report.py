@@ -1,4 +1,4 @@
-"""The report package on its own: image layouts and grids, latent helpers, the HTML page, figures."""
+"""The report package on its own: image layouts and grids, the HTML page, figures."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from vaelab import PCA
-from vaelab.report import ComparedModel, build_comparison_report, build_run_report, figures, latent
+from vaelab.report import ComparedModel, build_comparison_report, build_run_report, figures
 from vaelab.report.html import Image as PageImage
 from vaelab.report.html import Section, render, write_page
 from vaelab.report.images import ImageLayout, arrange, grid_size, image_grid, png_bytes, tile
@@ -57,18 +57,6 @@ def test_colour_images_and_uint8_scaling() -> None:
     assert Image.open(io.BytesIO(png_bytes(canvas))).mode == "RGB"
 
 
-def test_lerp_and_projection() -> None:
-    path = latent.lerp(np.zeros(3), np.ones(3), 5)
-    assert path.shape == (5, 3) and np.allclose(path[2], 0.5)
-    z = np.random.default_rng(0).normal(size=(50, 4)) * [5.0, 1.0, 0.1, 0.1]
-    points, about = latent.project_2d(z, "pca")
-    assert points.shape == (50, 2) and "PCA projection of the 4-D" in about
-    assert np.allclose(points, latent.project_2d(z, "pca")[0])  # deterministic signs
-    assert latent.dims_by_spread(z, 2) == [0, 1]
-    with pytest.raises(ValueError, match="pca' or 'tsne"):
-        latent.project_2d(z, "umap")
-
-
 def test_page_escapes_text_and_embeds_images(tmp_path: Path) -> None:
     png = png_bytes(np.zeros((4, 4), dtype=np.uint8))
     section = Section(
@@ -105,6 +93,7 @@ def test_reports_of_a_model_on_vector_data(tmp_path: Path) -> None:
     html = path.read_text()
     assert "the model&#x27;s own 2-D latent space" in html and "Skipped: the examples are not images" in html
     assert {p.name for p in (tmp_path / "one").glob("*.png")} == {"reconstructions.png", "latent_scatter.png"}
+    assert "Attribute vectors" in html and "<td>0 -&gt; 1</td><td class=\"num\">20</td><td class=\"num\">20</td>" in html
     compared = [ComparedModel("a", pca, {"mse": 0.5}), ComparedModel("b", PCA(latent_dim=3).fit(x), {"mse": 0.4})]
     html = build_comparison_report(compared, x, out_dir=tmp_path / "cmp").read_text()
     assert "<td>a</td>" in html and "<td>b</td>" in html and "no prior to sample from" in html

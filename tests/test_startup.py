@@ -73,6 +73,6 @@ def test_the_public_names_are_the_estimators() -> None:
 
 def test_traverse_default_span_is_the_reports() -> None:
     from vaelab.cli.commands.generate import DEFAULT_SPAN
-    from vaelab.report.latent import TRAVERSAL_SPAN
+    from vaelab.latent import TRAVERSAL_SPAN
 
     assert DEFAULT_SPAN == TRAVERSAL_SPAN

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from vaelab._version import __version__
-from vaelab.cli.commands import demo, embed, evaluate, features, generate, report, train
+from vaelab.cli.commands import demo, embed, evaluate, explore, features, generate, latent_space, report, train
 from vaelab.cli.options import Debug
 
 HELP = """PCA, autoencoders and variational autoencoders from the command line.
@@ -59,8 +59,11 @@ COMMANDS: list[tuple[str, Any, str | None]] = [
     ),
     ("interpolate", generate.interpolate_command, generate.INTERPOLATE_EPILOG),
     ("traverse", generate.traverse_command, generate.TRAVERSE_EPILOG),
+    ("attribute", latent_space.attribute_command, latent_space.ATTRIBUTE_EPILOG),
+    ("neighbours", latent_space.neighbours_command, latent_space.NEIGHBOURS_EPILOG),
     ("embed", embed.embed_command, embed.EPILOG),
     ("report", report.report_command, report.REPORT_EPILOG),
+    ("explore", explore.explore_command, explore.EPILOG),
     ("compare", report.compare_command, report.COMPARE_EPILOG),
 ]
 

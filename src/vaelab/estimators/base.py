@@ -80,12 +80,14 @@ class EncoderDecoderEstimator(TransformerMixin, BaseEstimator):
         """Apply ``fn`` in eval mode over ``X`` in batches on the model's device; a CPU result of X's dtype."""
         module = self.module_
         was_training = module.training
-        module.eval()
+        if was_training:  # toggling walks every submodule: skip it when already in eval mode (interactive decoding)
+            module.eval()
         device = self._device()
         try:
             parts = [fn(X[i : i + INFERENCE_BATCH].to(device)).to(X.dtype).cpu() for i in range(0, X.shape[0], INFERENCE_BATCH)]
         finally:
-            module.train(was_training)
+            if was_training:
+                module.train(True)
         return torch.cat(parts)
 
     def _check_X(self, X: Any, name: str = "X") -> Tensor:

@@ -4,14 +4,14 @@
 module             holds
 =================  ===========================================================
 ``images``         which examples are images; image grids as exact-size PNGs
-``latent``         interpolations, traversals, 2-D projections, the manifold
 ``figures``        matplotlib plots (training curves, scatter, feature plots)
 ``html``           the page: sections, tables, base64-embedded images
 ``run_report``     :func:`build_run_report`, the report of one model
 ``compare``        :func:`build_comparison_report`, several models side by side
 =================  ===========================================================
 
-matplotlib and Pillow are imported only when a figure is drawn.
+The latent-space pictures come from :mod:`vaelab.latent`. matplotlib and Pillow
+are imported only when a figure is drawn.
 """
 
 from vaelab.report.compare import ComparedModel, build_comparison_report

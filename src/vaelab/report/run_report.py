@@ -1,8 +1,9 @@
 """The report of one fitted model: what it learned, in pictures, on held-out data.
 
 Sections: overview, metrics, training curves, reconstructions next to the
-originals, prior samples, interpolation strips, per-dimension traversals, a
-2-D scatter of the latent codes coloured by label, the decoded manifold for
+originals, prior samples, interpolation strips, per-dimension traversals,
+attribute vectors between classes (when there are labels), a 2-D scatter of
+the latent codes coloured by label, the decoded manifold for
 2-D latents, and the exact configuration. Data that are not images get plots
 per feature instead of image grids, and a note where a picture has no meaning.
 """
@@ -15,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from vaelab.report import figures, latent
+from vaelab import latent
+from vaelab.report import figures
 from vaelab.report.html import Image, Section, write_page
 from vaelab.report.images import ImageLayout, image_grid, image_rows, png_bytes
 from vaelab.validation import as_tensor
@@ -132,21 +134,65 @@ def interpolations_section(estimator: Any, x: np.ndarray, layout: ImageLayout | 
     return section
 
 
-def traversals_section(estimator: Any, z: np.ndarray, layout: ImageLayout | None) -> Section:
+def traversals_section(estimator: Any, x: np.ndarray, z: np.ndarray, layout: ImageLayout | None) -> Section:
     section = Section("Latent traversals")
     if layout is None:
         section.notes.append("Skipped: the examples are not images.")
         return section
     centre, scale = latent.spread(estimator, z)
-    dims = latent.dims_by_spread(z, N_TRAVERSED)
+    ranking = latent.rank_dims(estimator, x)
+    dims = ranking.top(N_TRAVERSED)
     grid = latent.traverse(estimator, centre.copy(), dims, STEPS, centre=centre, scale=scale)
     units = "prior standard deviations" if latent.has_standard_normal_codes(estimator) else "standard deviations of the codes"
     caption = (
         f"Row i varies one latent dimension from -{latent.TRAVERSAL_SPAN:g} to +{latent.TRAVERSAL_SPAN:g} {units}, "
         f"the others held at the centre. Rows, top to bottom: dimensions {', '.join(map(str, dims))} "
-        "(those along which the test codes vary most first)."
+        + (
+            "(highest mean KL from the prior over the test examples first)."
+            if ranking.measure == "kl"
+            else "(those along which the test codes vary most first)."
+        )
     )
     section.images.append(Image("traversals.png", png_bytes(image_rows(list(grid), layout)), caption))
+    return section
+
+
+def attributes_section(
+    estimator: Any, x: np.ndarray, z: np.ndarray, y: np.ndarray | None, layout: ImageLayout | None
+) -> Section | None:
+    """Class-to-class attribute vectors applied to test examples (only when the data have labels)."""
+    if y is None:
+        return None
+    section = Section("Attribute vectors")
+    classes = np.unique(y)
+    if len(classes) < 2:
+        section.notes.append(f"Skipped: the test examples have a single label ({classes.tolist()}).")
+        return section
+    pairs = [(classes[i], classes[i + 1]) for i in range(min(N_PAIRS, len(classes) - 1))]
+    strengths = np.linspace(0.0, 1.5, 7)
+    rows, table = [], []
+    for source, target in pairs:
+        vector = latent.attribute_from_labels(estimator, x, y, source, target, z=z)
+        info = vector.summary()
+        table.append([f"{source} -> {target}", info["source_count"], info["target_count"], round(info["norm"], 3),
+                      round(info["source_spread"], 3), round(info["target_spread"], 3)])
+        first = int(np.flatnonzero(y == source)[0])
+        rows.append(np.concatenate([x[first][None], latent.shift(estimator, vector, strengths, code=z[first])]))
+    section.paragraphs.append(
+        "An attribute vector is the mean code of the target class minus that of the source class "
+        "(White 2016); adding it with a strength moves a code toward the target class."
+    )
+    headers = ["source -> target", "source examples", "target examples", "|vector|", "source spread", "target spread"]
+    section.tables.append((headers, table))
+    if layout is None:
+        section.notes.append("The shifted examples are not pictured: the examples are not images.")
+        return section
+    caption = (
+        "Each row: the first test example of the source class, then its code plus "
+        f"{', '.join(f'{s:g}' for s in strengths)} times the vector, decoded. Spread: the root of the summed "
+        "per-dimension variances of each class's codes."
+    )
+    section.images.append(Image("attributes.png", png_bytes(image_rows(rows, layout)), caption))
     return section
 
 
@@ -244,7 +290,8 @@ def build_run_report(
         reconstructions_section(estimator, shown, layout),
         samples_section(estimator, x, layout, seed),
         interpolations_section(estimator, shown, layout),
-        traversals_section(estimator, z, layout),
+        traversals_section(estimator, x, z, layout),
+        attributes_section(estimator, x, z, None if y is None else np.asarray(y), layout),
         scatter_section(z, None if y is None else np.asarray(y), projection, seed, class_names),
         manifold_section(estimator, z, layout),
     ]

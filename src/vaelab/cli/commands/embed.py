@@ -48,7 +48,7 @@ def embed_command(
     import numpy as np
 
     from vaelab.cli.outputs import check_format, write_array
-    from vaelab.report import latent
+    from vaelab import latent
     from vaelab.report.figures import class_name
 
     console = Console(quiet=quiet)

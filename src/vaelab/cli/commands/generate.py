@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # numpy and the report's helpers are imported when a command 
 
     from vaelab.report.images import ImageLayout
 
-#: --span's default, the same as the report's traversals (``vaelab.report.latent.TRAVERSAL_SPAN``, checked by a test)
+#: --span's default, the same as the report's traversals (``vaelab.latent.TRAVERSAL_SPAN``, checked by a test)
 DEFAULT_SPAN = 3.0
 
 
@@ -115,7 +115,7 @@ def sample_command(
     import numpy as np
 
     from vaelab.cli.outputs import write_examples
-    from vaelab.report import latent
+    from vaelab import latent
     from vaelab.report.images import image_grid
 
     console = Console(quiet=quiet)
@@ -183,6 +183,7 @@ INTERPOLATE_EPILOG = """**Examples**
 ```
 vaelab interpolate runs/mnist-vae --from 3 --to 7 --steps 10
 vaelab interpolate runs/mnist-vae --from a.png --to b.png --out a-to-b.png
+vaelab interpolate runs/mnist-vae --from 3 --to 7 --method slerp
 ```
 
 --from and --to take an index into the split (default: test) or a .npy / image file.
@@ -194,6 +195,13 @@ def interpolate_command(
     start: Annotated[str, typer.Option("--from", help="Start: an example index, or a .npy / image file.")] = "0",
     end: Annotated[str, typer.Option("--to", help="End: an example index, or a .npy / image file.")] = "1",
     steps: Annotated[int, typer.Option("--steps", min=2, help="Decoded points on the line, ends included.")] = 10,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            help="lerp (the straight line) or slerp (spherical: keeps the norm, for a Gaussian prior).",
+        ),
+    ] = "lerp",
     split: Split = "test",
     out: OutFile = None,
     force: Force = False,
@@ -201,7 +209,7 @@ def interpolate_command(
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
-    """Decode the straight line in latent space between two examples.
+    """Decode the path in latent space between two examples, in one batch.
 
     The PNG shows the start example, the decoded steps and the end example.
     """
@@ -209,18 +217,21 @@ def interpolate_command(
 
     from vaelab.cli.data import read_example
     from vaelab.cli.outputs import write_examples
-    from vaelab.report import latent
+    from vaelab import latent
     from vaelab.report.images import image_rows
 
+    if method not in latent.METHODS:
+        raise UsageError(f"--method must be one of {', '.join(latent.METHODS)}, got {method!r}")
     console = Console(quiet=quiet)
     with console.logging():
         loaded = LoadedRun.open(run, no_verify=no_verify)
-        path = loaded.output(out, f"interpolate-{Path(start).stem}-{Path(end).stem}", force)
+        suffix = "" if method == "lerp" else f"-{method}"
+        path = loaded.output(out, f"interpolate-{Path(start).stem}-{Path(end).stem}{suffix}", force)
         shape = tuple(loaded.estimator.input_shape_)
         needs_data = start.strip().lstrip("-").isdigit() or end.strip().lstrip("-").isdigit()
         pool = loaded.examples(split)[0] if needs_data else np.empty((0, *shape), dtype=np.float32)
         a, b = read_example(start, pool, shape), read_example(end, pool, shape)
-        decoded = latent.interpolate(loaded.estimator, a, b, steps)
+        decoded = latent.interpolate(loaded.estimator, a, b, steps, method)
         write_examples(
             path,
             decoded,
@@ -244,7 +255,11 @@ def traverse_command(
     dims: Annotated[
         Optional[str],
         typer.Option(
-            "--dims", help=("Comma-separated latent dimensions [default: the 10 along which the codes vary most].")
+            "--dims",
+            help=(
+                "Comma-separated latent dimensions [default: the 10 most informative: highest mean KL for a "
+                "VAE, largest code variance otherwise]."
+            ),
         ),
     ] = None,
     steps: Annotated[int, typer.Option("--steps", min=2, help="Values per dimension.")] = 9,
@@ -273,7 +288,7 @@ def traverse_command(
     """Vary one latent dimension at a time and decode: one row per dimension."""
     from vaelab.cli.data import read_example
     from vaelab.cli.outputs import write_examples
-    from vaelab.report import latent
+    from vaelab import latent
     from vaelab.report.images import image_rows
 
     console = Console(quiet=quiet)
@@ -284,7 +299,7 @@ def traverse_command(
         x, _ = loaded.examples(split)
         z = latent.codes(est, x)
         centre, scale = latent.spread(est, z)
-        chosen = parse_ints(dims, "--dims") or latent.dims_by_spread(z, 10)
+        chosen = parse_ints(dims, "--dims") or latent.rank_dims(est, x).top(10)
         bad = [d for d in chosen if not 0 <= d < z.shape[1]]
         if bad:
             raise UsageError(f"--dims {bad} out of range: the latent space has dimensions 0-{z.shape[1] - 1}")

@@ -77,7 +77,8 @@ def report_command(
     """Write a self-contained HTML report of a run, with its figures as PNGs beside it.
 
     Training curves, reconstructions next to originals, prior samples (VAE),
-    interpolation strips, per-dimension traversals, a 2-D scatter of the test
+    interpolation strips, per-dimension traversals (most informative first),
+    class-to-class attribute vectors (when the data have labels), a 2-D scatter of the test
     codes coloured by label (the model's own 2-D latent, else a PCA or t-SNE
     projection), the decoded manifold for 2-D latents, the metrics table and
     the exact config.
