@@ -25,4 +25,5 @@ run "nll_eval-${THREADS}threads" benchmarks/nll_eval.py --threads "$THREADS" --r
 run "scaling-${THREADS}threads" benchmarks/scaling.py --threads "$THREADS" --repeats 3
 run "distributed" benchmarks/distributed.py --repeats 3
 run "explorer-1thread" benchmarks/explorer.py --threads 1 --requests 400
+run "startup" benchmarks/startup.py --repeats 7
 echo "tables in $OUT" >&2

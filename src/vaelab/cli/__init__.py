@@ -28,6 +28,13 @@ from vaelab.cli.errors import EXIT_ERROR, report_error
 __all__ = ["main"]
 
 
+def version_text() -> str:
+    """What ``vaelab --version`` prints."""
+    from vaelab._version import __version__
+
+    return f"vaelab {__version__}"
+
+
 def _debug_requested(args: Sequence[str]) -> bool:
     options = args[: list(args).index("--")] if "--" in args else args
     return "--debug" in options or os.environ.get("VAELAB_DEBUG", "") not in ("", "0")
@@ -40,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1 (2 for wrong usage); ``--debug`` re-raises them with the traceback.
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    if args == ["--version"]:  # answered without loading the command line library
+        print(version_text())
+        return 0
     debug = _debug_requested(args)
     try:
         from typer.main import get_command

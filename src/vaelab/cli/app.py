@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from vaelab._version import __version__
+from vaelab.cli import version_text
 from vaelab.cli.commands import demo, embed, evaluate, explore, features, generate, latent_space, report, train
 from vaelab.cli.options import Debug
 
@@ -33,7 +33,7 @@ or 2 for wrong usage); --debug shows the traceback.
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"vaelab {__version__}")
+        typer.echo(version_text())
         raise typer.Exit()
 
 
