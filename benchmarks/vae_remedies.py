@@ -106,7 +106,8 @@ def estimator_options(table: str, row: str, args: argparse.Namespace) -> dict[st
         r = RECIPES["best"]
         prior = {"name": r["prior"], "components": r["components"]} if r.get("components") else r["prior"]
         options = dict(latent_dim=r["latent_dim"], network={"kind": "mlp", "hidden_dims": list(r["hidden_dims"])},
-                       prior=prior, kl_schedule=r["kl_schedule"], lr_schedule=r["lr_schedule"], epochs=r["epochs"])
+                       prior=prior, lr_schedule=r["lr_schedule"], epochs=r["epochs"])
+        options.update({k: r[k] for k in ("kl_schedule", "free_bits", "objective", "k", "tc_beta") if k in r})
     else:
         options = dict({"epochs": args.epochs}, **TABLES[table][row])
         if table == "burda":
