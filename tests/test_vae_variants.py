@@ -125,3 +125,16 @@ def test_two_layer_is_nll_is_finite_and_above_its_elbo_on_mnist(data_dir):
     assert torch.isfinite(is_ll).all()
     assert float(is_ll.mean()) > float(elbo.mean())  # the IS bound is tighter: NLL below -ELBO
     assert -200 < float(is_ll.mean()) < -80
+
+
+def test_the_estimator_trains_under_its_kl_schedule(X):
+    class Seen(vaelab.training.Callback):
+        betas: list[float] = []
+
+        def on_step_end(self, trainer, output) -> None:
+            self.betas.append(trainer.module.beta)
+
+    seen = Seen()
+    vae = tiny(kl_schedule="warmup:4", beta=2.0).fit(X, callbacks=[seen])  # 3 steps per epoch, 2 epochs
+    assert seen.betas == pytest.approx([0.0, 0.5, 1.0, 1.5, 2.0, 2.0])
+    assert vae.module_.beta == 2.0

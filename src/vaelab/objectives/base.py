@@ -84,6 +84,13 @@ def build_objective(spec: str | dict[str, Any] | Objective) -> Objective:
     InputError
         For an unknown name (listing the valid ones) or options the objective
         does not take (listing the ones it does).
+
+    Examples
+    --------
+    >>> build_objective({"name": "iwae", "k": 5, "gradient": "dreg"}).config()
+    {'name': 'iwae', 'k': 5, 'gradient': 'dreg'}
+    >>> build_objective("elbo").config()
+    {'name': 'elbo', 'free_bits': 0.0, 'tc_beta': 1.0, 'dataset_size': 0}
     """
     if isinstance(spec, Objective):
         return spec

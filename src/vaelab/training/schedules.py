@@ -100,6 +100,10 @@ def parse_kl_schedule(spec: str | KLSchedule | None) -> KLSchedule:
 
     None and ``""`` mean constant.
 
+    >>> schedule = parse_kl_schedule("cyclical:4:0.5")   # 4 cycles; the weight rises over the first half of each
+    >>> [schedule.weights(step, 1000, 1.0)[0] for step in (0, 50, 125, 250)]
+    [0.0, 0.4, 1.0, 0.0]
+
     Raises
     ------
     InputError
