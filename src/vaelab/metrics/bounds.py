@@ -34,6 +34,7 @@ from torch import Tensor
 
 from vaelab.distributions import DiagonalGaussian
 from vaelab.errors import InputError
+from vaelab.metrics.example_noise import ExampleNoise
 from vaelab.priors import StandardNormal
 
 #: default memory budget of one decoder call in :func:`importance_sampled_log_likelihood`; calls of
@@ -142,7 +143,7 @@ def importance_sampled_log_likelihood(
     k: int,
     *,
     memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB,
-    generator: torch.Generator | None = None,
+    generator: torch.Generator | ExampleNoise | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Tensor:
     """The importance-sampled bound L_k on log p(x) of each example (Burda et al. 2016, eq. 8).
@@ -162,8 +163,11 @@ def importance_sampled_log_likelihood(
     memory_budget_mb : float
         Approximate bound on the memory of one decoder call; examples and
         samples are split into blocks to respect it (see :func:`chunk_sizes`).
-    generator : torch.Generator, optional
-        Source of the posterior noise, for reproducible estimates.
+    generator : torch.Generator or ExampleNoise, optional
+        Source of the posterior noise, for reproducible estimates. An
+        :class:`~vaelab.metrics.example_noise.ExampleNoise` draws each
+        example's noise from its content and a seed, so that an example's
+        estimate does not depend on the other rows of ``x`` or its position.
     progress : callable, optional
         Called as ``progress(done, total)`` with counts of decoded codes
         (``total = B * k``) after each decoder call.
@@ -198,11 +202,15 @@ def importance_sampled_log_likelihood(
         xb = x[start : start + block]
         qb = DiagonalGaussian(mean[start : start + block], log_var[start : start + block])
         nb = xb.shape[0]
+        keys = generator.keys(xb) if isinstance(generator, ExampleNoise) else None
         x_rep = xb.expand(k_chunk, *xb.shape).reshape(k_chunk * nb, *xb.shape[1:])  # (k_chunk*nb, *S), built once
         lse = torch.full((nb,), -math.inf, dtype=torch.float64, device=mean.device)  # running log sum_i w_i
         for first in range(0, k, k_chunk):
             kc = min(k_chunk, k - first)
-            z = qb.rsample((kc,), generator=generator)  # (kc, nb, D)
+            if keys is not None:
+                z = generator.rsample(qb, keys, first=first, count=kc)  # (kc, nb, D), draws first..first+kc-1
+            else:
+                z = qb.rsample((kc,), generator=generator)  # (kc, nb, D)
             params = module.decode(z.reshape(kc * nb, d))  # (kc*nb, *P)
             log_px_z = module.likelihood.log_prob(x_rep[: kc * nb], params).view(kc, nb)
             log_w = log_px_z + module.prior.log_prob(z) - qb.log_prob(z)  # (kc, nb)
