@@ -31,12 +31,17 @@ def compute_metrics(
 
     ``nll_samples`` > 0 asks for an importance-sampled negative log-likelihood
     with that many samples per example (models that support it); its progress
-    is shown on ``console``.
+    is shown on ``console``. A model trained on binarized data
+    (``binarize="dynamic"``) is scored on ``x`` binarized once with the fixed
+    seed ``BINARIZE_SEED`` (123), recorded as ``binarize_seed``.
     """
     from vaelab.metrics import evaluate
+    from vaelab.metrics.discrete import BINARIZE_SEED
 
     accepted = inspect.signature(evaluate).parameters
     kwargs: dict[str, Any] = {"seed": seed}
+    if getattr(estimator, "binarize", False) and "binarize_seed" in accepted:
+        kwargs["binarize_seed"] = BINARIZE_SEED
     if nll_samples > 0:
         if "nll_samples" not in accepted:
             raise UsageError("--nll-samples is not supported by this version of vaelab.metrics.evaluate; leave it out")
@@ -94,7 +99,9 @@ def evaluate_command(
     Prints the metrics (reconstruction error, explained variance and the
     model's likelihood figure: the ELBO for a VAE, in nats per example) and
     stores them under the split's name in RUN/metrics.json, keeping the
-    other entries.
+    other entries. A model trained with --binarize dynamic is scored on the
+    split binarized once with seed 123 (recorded as binarize_seed), so that
+    its Bernoulli likelihood is a likelihood of the data it scores.
     """
     console = Console(quiet=quiet)
     with console.logging():
