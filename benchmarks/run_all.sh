@@ -24,4 +24,5 @@ run "pca-${THREADS}threads" benchmarks/pca.py --threads "$THREADS" --repeats 5
 run "nll_eval-${THREADS}threads" benchmarks/nll_eval.py --threads "$THREADS" --repeats 3
 run "scaling-${THREADS}threads" benchmarks/scaling.py --threads "$THREADS" --repeats 3
 run "distributed" benchmarks/distributed.py --repeats 3
+run "sklearn_checks" benchmarks/sklearn_checks.py --threads "$THREADS"
 echo "tables in $OUT" >&2

@@ -262,7 +262,10 @@ class NeuralEstimator(EncoderDecoderEstimator):
         return build_likelihood(self.likelihood).config()
 
     def score_samples(self, X: Any) -> Any:
-        """log p(x | z = encoder(x)) per example in nats: a reconstruction score, not a bound on log p(x)."""
+        """log p(x | z = encoder(x)) per example in nats: a reconstruction score, not a bound on log p(x).
+
+        float64 ``X`` is computed in float64 and scored as float64; shape (n,).
+        """
         Xt = self._check_X(X, keep_float64=True)
         return _like_input(self._map(lambda m, x: m.likelihood.log_prob(x, m.decode(m.encode(x).mean)), Xt), X)
 
@@ -464,6 +467,9 @@ class VAE(NeuralEstimator):
         The noise is drawn per example, from the example's values and ``seed``
         (:class:`~vaelab.metrics.example_noise.ExampleNoise`), so a row gets the
         same score however often it is scored and whichever rows share the call.
+        float64 ``X`` runs through a float64 copy of the network, so that only
+        float64 rounding separates a row's score in different calls (float32
+        matrix products of different batch sizes round differently, ~1e-7).
 
         Parameters
         ----------
