@@ -59,3 +59,31 @@ def test_scikit_learn_checks(estimator, check):
 )
 def test_scikit_learn_checks_bernoulli_vae(estimator, check):
     check(estimator)
+
+
+def test_errors_open_with_scikit_learns_wording_and_keep_vaelabs_explanation():
+    import numpy as np
+    import pytest
+    from scipy import sparse
+
+    from vaelab.errors import InputError, InputTypeError
+
+    X = np.random.default_rng(0).random((20, 4))
+    pca = PCA(latent_dim=2).fit(X)
+    with pytest.raises(InputError, match=r"^Sparse data was passed for X, but dense data is required\. .*vaelab"):
+        PCA().fit(sparse.csr_matrix(X))
+    with pytest.raises(InputError, match=r"^Complex data not supported: X must hold real numbers"):
+        PCA().fit(X.astype(complex))
+    with pytest.raises(InputError, match=r"Reshape your data either using X\.reshape\(-1, 1\).*X must have shape \(n, d\)"):
+        pca.transform(X[0])
+    with pytest.raises(InputError, match=r"^X has 3 features, but PCA is expecting 4 features as input: X has examples"):
+        pca.transform(X[:, :3])
+    with pytest.raises(InputError, match=r"^Found array with 0 feature\(s\) \(shape=\(12, 0\)\) while a minimum of 1 is "
+                                         r"required\. X is empty"):
+        PCA().fit(np.empty((12, 0)))
+    objects = X.astype(object)
+    assert np.allclose(PCA(latent_dim=2).fit(objects).transform(objects), pca.transform(X))  # numbers as objects are fine
+    objects[0, 0] = {"a": 1}
+    with pytest.raises(InputTypeError, match=r"argument must be .*string.*number.*X is an array of objects"):
+        PCA().fit(objects)
+    assert pca.transform(X).dtype == np.float64 and pca.transform(X.astype(np.float32)).dtype == np.float32
