@@ -92,10 +92,10 @@ def _top_eigh(matrix: Tensor, k: int) -> tuple[Tensor, Tensor]:
     """The ``k`` largest eigenvalues (descending, shape (k,)) and their eigenvectors (rows, (k, d)) of a symmetric matrix.
 
     On CPU, LAPACK's MRRR driver (``dsyevr`` through SciPy) computes only the
-    k wanted eigenvectors after the tridiagonal reduction: for MNIST's 784 x 784
-    covariance and k = 50 about twice as fast as a full ``eigh``, and exact
-    to float64 (the eigenvalues agree with the full decomposition to 1e-14).
-    On other devices, torch's full ``eigh``, sliced.
+    k wanted eigenvectors after the tridiagonal reduction, in float64, instead
+    of all d of them (the saving that makes the fit faster than scikit-learn's
+    float32 ``eigh`` of the full matrix; see ``benchmarks/pca.py``). On other
+    devices, torch's full ``eigh``, sliced.
     """
     d = matrix.shape[0]
     if matrix.device.type == "cpu":
