@@ -129,12 +129,17 @@ def load_mnist_float(data_dir: str, split: str = "train") -> torch.Tensor:
 
 
 def binarized_mnist_test(data_dir: str) -> torch.Tensor:
-    """MNIST test images (n, 28, 28) binarized once with seed 123: the fixed test set of dynamically binarized MNIST."""
+    """MNIST test images (n, 28, 28) binarized once with seed 123: the fixed test set of dynamically binarized MNIST.
+
+    The same draw as ``vaelab evaluate`` scores models trained with ``binarize="dynamic"`` on
+    (:func:`vaelab.metrics.discrete.binarize_once`).
+    """
     from vaelab.data import load_mnist
+    from vaelab.metrics.discrete import BINARIZE_SEED, binarize_once
 
     images, _ = load_mnist(Path(data_dir) / "mnist", split="test")
     grey = torch.from_numpy(np.asarray(images)).float().div_(255.0)
-    return torch.bernoulli(grey, generator=torch.Generator().manual_seed(123))
+    return binarize_once(grey, BINARIZE_SEED)
 
 
 def peak_rss_mib() -> float:

@@ -26,4 +26,5 @@ run "scaling-${THREADS}threads" benchmarks/scaling.py --threads "$THREADS" --rep
 run "distributed" benchmarks/distributed.py --repeats 3
 run "explorer-1thread" benchmarks/explorer.py --threads 1 --requests 400
 run "startup" benchmarks/startup.py --repeats 7
+run "sklearn_checks" benchmarks/sklearn_checks.py --threads "$THREADS"
 echo "tables in $OUT" >&2

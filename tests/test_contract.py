@@ -157,7 +157,7 @@ BAD_INPUTS = [
     (np.zeros((0, 4), dtype=np.float32), "empty"),
     (np.zeros(10, dtype=np.float32), r"shape \(n, d\)"),
     (np.array([["a", "b"]] * 10), "must hold numbers"),
-    (np.zeros((10, 4), dtype=np.complex64), "must hold numbers"),
+    (np.zeros((10, 4), dtype=np.complex64), "Complex data not supported: X must hold real numbers"),
 ]
 
 

@@ -43,6 +43,21 @@ class PointMass:
     sample = rsample
 
 
+class NoiseStream:
+    """Standard normal noise drawn per example, in order: the base of keyed noise sources.
+
+    Where a ``torch.Generator`` is accepted for posterior draws, a stream may
+    stand instead: the i-th call draws the next block of each example's own
+    sequence, so a row's draws depend on the row (and the order of calls) but
+    not on which other rows share the batch.
+    :class:`vaelab.metrics.example_noise.ExampleNoise` makes one per batch.
+    """
+
+    def standard_normal(self, shape: tuple[int, ...], *, like: Tensor) -> Tensor:
+        """The next draws, shape ``shape`` = (*sample_shape, B, D), on ``like``'s device and dtype."""
+        raise NotImplementedError
+
+
 class DiagonalGaussian:
     """A Gaussian with diagonal covariance, N(mean, diag(exp(log_var))).
 
@@ -86,15 +101,20 @@ class DiagonalGaussian:
         ----------
         sample_shape : tuple of int
             Leading shape of independent draws, e.g. ``(k,)`` for k importance samples.
-        generator : torch.Generator, optional
-            Source of randomness, for reproducible draws.
+        generator : torch.Generator or NoiseStream, optional
+            Source of randomness, for reproducible draws. A
+            :class:`NoiseStream` gives each example its own draws, whatever
+            else shares the batch (see :mod:`vaelab.metrics.example_noise`).
 
         Returns
         -------
         Tensor of shape sample_shape + (B, D)
         """
         shape = (*sample_shape, *self._mean.shape)
-        eps = torch.randn(shape, generator=generator, device=self._mean.device, dtype=self._mean.dtype)
+        if isinstance(generator, NoiseStream):  # noise keyed by each example (deterministic scores)
+            eps = generator.standard_normal(shape, like=self._mean)
+        else:
+            eps = torch.randn(shape, generator=generator, device=self._mean.device, dtype=self._mean.dtype)
         return self._mean + self.stddev * eps
 
     def sample(self, sample_shape: tuple[int, ...] = (), generator: torch.Generator | None = None) -> Tensor:

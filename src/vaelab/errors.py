@@ -17,6 +17,10 @@ class InputError(VaelabError, ValueError):
     """Bad input data or arguments (wrong shape, NaN, out of range, bad value)."""
 
 
+class InputTypeError(InputError, TypeError):
+    """Input of a type that cannot be read as numbers (objects such as dicts inside an array)."""
+
+
 class DataFileError(VaelabError, OSError):
     """A data file is missing, truncated, corrupted or of an unknown format."""
 

@@ -6,31 +6,66 @@ message names the argument, what was expected and what was received.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from vaelab.errors import InputError, NotFittedError
+from vaelab.errors import InputError, InputTypeError, NotFittedError
 
 
-def as_tensor(X: Any, *, name: str = "X", min_rank: int = 2, max_rank: int = 4, keep_float64: bool = False) -> Tensor:
+def _is_sparse(X: Any) -> bool:
+    """Whether ``X`` is a SciPy sparse matrix/array or a sparse torch tensor (without importing SciPy)."""
+    if isinstance(X, Tensor):
+        return X.layout != torch.strided
+    return type(X).__module__.startswith("scipy.sparse") and hasattr(X, "toarray")
+
+
+def as_tensor(
+    X: Any,
+    *,
+    name: str = "X",
+    min_rank: int = 2,
+    max_rank: int = 4,
+    keep_float64: bool = False,
+    check_finite: bool = True,
+) -> Tensor:
     """Validate a batch of examples and return it as a float32 CPU tensor.
+
+    Error messages open with scikit-learn's wording where its estimator checks
+    look for it (sparse input, complex data, objects, empty data, 1-D input),
+    followed by vaelab's explanation.
 
     Parameters
     ----------
     X : array-like or Tensor of shape (n, d), (n, H, W) or (n, C, H, W)
-        Numeric values. ``uint8`` data (images) is scaled to [0, 1].
+        Numeric values. ``uint8`` data (images) is scaled to [0, 1]; an object
+        array is converted to float64 when every entry is a number.
     name : str
         The argument's name, for error messages.
     keep_float64 : bool
         Keep float64 input in float64 (closed-form fits that must match float64 references).
+    check_finite : bool
+        Raise on NaN or infinite values (False: the caller checks, see :func:`check_finite_sums`).
 
     Returns
     -------
     Tensor of float32 (or float64) with the same shape as ``X``.
+
+    Raises
+    ------
+    InputError
+        Sparse, complex, empty, NaN or wrongly shaped input.
+    InputTypeError
+        Objects that are not numbers (a ``TypeError``).
     """
+    if _is_sparse(X):
+        raise InputError(
+            f"Sparse data was passed for {name}, but dense data is required. Use '.toarray()' to convert to a "
+            "dense numpy array: vaelab's models read every value of every example"
+        )
     if isinstance(X, Tensor):
         t = X.detach().cpu()
     else:
@@ -38,31 +73,61 @@ def as_tensor(X: Any, *, name: str = "X", min_rank: int = 2, max_rank: int = 4, 
             arr = np.asarray(X)
         except (ValueError, TypeError) as exc:
             raise InputError(f"{name} could not be read as an array ({exc}); pass a NumPy array or a torch tensor") from None
+        if arr.dtype.kind == "O":
+            try:
+                arr = arr.astype(np.float64)
+            except TypeError as exc:  # numpy: "float() argument must be a string or a (real) number, not 'dict'"
+                raise InputTypeError(
+                    f"{exc}: {name} is an array of objects and one of them is not a number; convert the "
+                    "entries to numbers first (for tables with categories, encode them numerically)"
+                ) from None
+            except ValueError as exc:
+                raise InputError(
+                    f"{name} is an array of objects that are not all numbers ({exc}); convert the entries to "
+                    "numbers first (for tables with categories, encode them numerically)"
+                ) from None
+        if arr.dtype.kind == "c":
+            raise InputError(f"Complex data not supported: {name} must hold real numbers, got dtype {arr.dtype}")
         if arr.dtype.kind not in "biuf":
             raise InputError(
                 f"{name} must hold numbers, got an array of dtype {arr.dtype}; convert strings or objects "
                 "to numbers first (for tables with categories, encode them numerically)"
             )
         t = torch.from_numpy(np.ascontiguousarray(arr))
-    if t.is_complex() or not (t.is_floating_point() or t.dtype in (torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)):
+    if t.is_complex():
+        raise InputError(f"Complex data not supported: {name} must hold real numbers, got dtype {t.dtype}")
+    if not (t.is_floating_point() or t.dtype in (torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)):
         raise InputError(f"{name} must hold real numbers, got dtype {t.dtype}")
     if not min_rank <= t.dim() <= max_rank:
-        hint = " (use X.reshape(-1, 1) for one feature or X.reshape(1, -1) for one example)" if t.dim() == 1 else ""
-        raise InputError(
-            f"{name} must have shape (n, d), (n, H, W) or (n, C, H, W), got shape {tuple(t.shape)}{hint}"
-        )
+        shapes = "(n, d), (n, H, W) or (n, C, H, W)" if min_rank == 2 and max_rank == 4 else f"of rank {min_rank} to {max_rank}"
+        if t.dim() == 1 and min_rank == 2:
+            raise InputError(
+                f"Expected 2D array, got 1D array instead ({name} of shape {tuple(t.shape)}). Reshape your data "
+                f"either using {name}.reshape(-1, 1) if your data has a single feature or {name}.reshape(1, -1) "
+                f"if it contains a single sample; {name} must have shape {shapes}"
+            )
+        raise InputError(f"{name} must have shape {shapes}, got shape {tuple(t.shape)}")
     if t.numel() == 0:
-        raise InputError(f"{name} is empty (shape {tuple(t.shape)}); it needs at least one example and one feature")
+        what = "0 sample(s)" if t.shape[0] == 0 else "0 feature(s)"
+        raise InputError(
+            f"Found array with {what} (shape={tuple(t.shape)}) while a minimum of 1 is required. "
+            f"{name} is empty; it needs at least one example and one feature"
+        )
     if t.dtype == torch.uint8:
         t = t.to(torch.float32) / 255.0  # 8-bit images -> [0, 1]
     elif not (keep_float64 and t.dtype == torch.float64):
         t = t.to(torch.float32)
-    if not _all_finite(t):
-        n_nan, n_inf = int(torch.isnan(t).sum()), int(torch.isinf(t).sum())
-        raise InputError(
-            f"{name} contains {n_nan} NaN and {n_inf} infinite values; remove or impute them before fitting"
-        )
+    if check_finite and not _all_finite(t):
+        raise_not_finite(t, name)
     return t
+
+
+def raise_not_finite(t: Tensor, name: str) -> None:
+    """Raise the error for NaN or infinite values in ``t``, with their counts."""
+    n_nan, n_inf = int(torch.isnan(t).sum()), int(torch.isinf(t).sum())
+    raise InputError(
+        f"{name} contains {n_nan} NaN and {n_inf} infinite values; remove or impute them before fitting"
+    )
 
 
 def _all_finite(t: Tensor) -> bool:
@@ -80,13 +145,44 @@ def _all_finite(t: Tensor) -> bool:
     return bool(torch.isfinite(t).all())
 
 
-def check_example_shape(X: Tensor, expected: tuple[int, ...], *, name: str = "X") -> None:
-    """Raise unless every example of ``X`` has shape ``expected``."""
-    if tuple(X.shape[1:]) != tuple(expected):
-        raise InputError(
-            f"{name} has examples of shape {tuple(X.shape[1:])}, but the model was fitted on examples of shape "
-            f"{tuple(expected)} (X of shape (n, {', '.join(map(str, expected))}))"
-        )
+def finite_column_sums(X: Tensor, *, name: str = "X") -> Tensor:
+    """Float64 sums over the examples of ``X`` (n, ...) per feature, shape (d,); raises on NaN/inf in ``X``.
+
+    One pass over the data that both sums (for a mean) and checks: the float64
+    sums are finite exactly when every float32 value is (and float64 values
+    unless they are near the largest float, where the element-wise check
+    settles it), so a caller of ``as_tensor(check_finite=False)`` reads the
+    data once instead of twice.
+    """
+    flat = X.reshape(X.shape[0], -1)
+    if flat.device.type == "cpu":
+        with np.errstate(over="ignore", invalid="ignore"):
+            sums = torch.from_numpy(np.add.reduce(flat.numpy(), axis=0, dtype=np.float64))
+    else:
+        sums = flat.sum(0, dtype=torch.float64)
+    if not bool(torch.isfinite(sums).all()) and not _all_finite(flat):
+        raise_not_finite(flat, name)
+    return sums
+
+
+def check_example_shape(X: Tensor, expected: tuple[int, ...], *, name: str = "X", owner: str = "the model") -> None:
+    """Raise unless every example of ``X`` has shape ``expected``.
+
+    When the number of features differs, the message opens with scikit-learn's
+    "X has 3 features, but PCA is expecting 4 features as input"; ``owner``
+    names the estimator there.
+    """
+    got = tuple(X.shape[1:])
+    if got == tuple(expected):
+        return
+    detail = (
+        f"{name} has examples of shape {got}, but the model was fitted on examples of shape "
+        f"{tuple(expected)} ({name} of shape (n, {', '.join(map(str, expected))}))"
+    )
+    n_got, n_expected = math.prod(got), math.prod(expected)
+    if n_got != n_expected:
+        detail = f"{name} has {n_got} features, but {owner} is expecting {n_expected} features as input: " + detail
+    raise InputError(detail)
 
 
 def check_is_fitted(estimator: Any, attribute: str = "module_") -> None:

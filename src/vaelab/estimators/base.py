@@ -8,6 +8,7 @@ Outputs come back as NumPy arrays, or as tensors when the input was a tensor.
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import math
@@ -35,7 +36,14 @@ INFERENCE_BATCH = 1024
 
 
 def _like_input(result: Tensor, like: Any) -> Any:
-    """Return a tensor for tensor input, else a NumPy array."""
+    """Return a tensor for tensor input, else a NumPy array; float64 input gives float64 output.
+
+    Models compute in float32 (PCA in float64); as scikit-learn's transformers
+    do, the result of float64 input is returned in float64.
+    """
+    dtype = getattr(like, "dtype", None)
+    if result.is_floating_point() and (dtype is torch.float64 or (isinstance(dtype, np.dtype) and dtype == np.float64)):
+        result = result.to(torch.float64)
     return result if isinstance(like, Tensor) else result.numpy()
 
 
@@ -61,11 +69,15 @@ class EncoderDecoderEstimator(TransformerMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any = None, **fit_params: Any) -> "EncoderDecoderEstimator":
         """Fit the model to ``X`` of shape (n, d), (n, H, W) or (n, C, H, W); returns self."""
-        Xt = as_tensor(X, keep_float64=self.keep_float64)
+        Xt = self._fit_input(X)
         self.input_shape_ = tuple(Xt.shape[1:])
         self.n_features_in_ = math.prod(self.input_shape_)
         self._fit(Xt, **fit_params)
         return self
+
+    def _fit_input(self, X: Any) -> Tensor:
+        """``X`` checked and converted for ``fit`` (a subclass may defer a check to its own pass over the data)."""
+        return as_tensor(X, keep_float64=self.keep_float64)
 
     def _fit(self, X: Tensor, **fit_params: Any) -> None:
         raise NotImplementedError
@@ -75,25 +87,54 @@ class EncoderDecoderEstimator(TransformerMixin, BaseEstimator):
     def _device(self) -> torch.device:
         return next(iter(self.module_.buffers()), next(self.module_.parameters(), torch.empty(0))).device
 
-    @torch.no_grad()
-    def _map(self, fn: Callable[[Tensor], Tensor], X: Tensor) -> Tensor:
-        """Apply ``fn`` in eval mode over ``X`` in batches on the model's device; a CPU result of X's dtype."""
+    def _module_for(self, X: Tensor) -> tuple[Model, Tensor]:
+        """The module to run on ``X``, and ``X``: a float64 copy of the module for float64 ``X``.
+
+        float64 input is computed in float64 (except on MPS, which has no
+        float64): results then differ from row to row only by float64
+        rounding, whereas float32 matrix products may round differently for
+        different batch sizes (about 1e-7 relative), so a row's result would
+        depend slightly on which rows share the call.
+        """
         module = self.module_
+        if X.dtype != torch.float64:
+            return module, X
+        tensors = [*module.parameters(), *module.buffers()]
+        if all(t.dtype == torch.float64 for t in tensors if t.is_floating_point()):
+            return module, X
+        if self._device().type == "mps":
+            return module, X.to(torch.float32)
+        return copy.deepcopy(module).double(), X
+
+    @torch.no_grad()
+    def _map(self, fn: Callable[[Model, Tensor], Tensor], X: Tensor) -> Tensor:
+        """Apply ``fn(module, batch)`` in eval mode over ``X`` in batches on the model's device.
+
+        Returns a CPU tensor of X's dtype; float64 ``X`` runs through a float64
+        copy of the module (see ``_module_for``).
+        """
+        module, Xm = self._module_for(X)
         was_training = module.training
         if was_training:  # toggling walks every submodule: skip it when already in eval mode (interactive decoding)
             module.eval()
         device = self._device()
         try:
-            parts = [fn(X[i : i + INFERENCE_BATCH].to(device)).to(X.dtype).cpu() for i in range(0, X.shape[0], INFERENCE_BATCH)]
+            parts = [
+                fn(module, Xm[i : i + INFERENCE_BATCH].to(device)).to(X.dtype).cpu()
+                for i in range(0, X.shape[0], INFERENCE_BATCH)
+            ]
         finally:
             if was_training:
                 module.train(True)
         return torch.cat(parts)
 
-    def _check_X(self, X: Any, name: str = "X") -> Tensor:
+    def _check_X(self, X: Any, name: str = "X", *, keep_float64: bool | None = None) -> Tensor:
+        """``X`` checked against the fit (fitted, example shape) and converted; float64 kept when ``keep_float64``
+        (default: the class's ``keep_float64``)."""
         check_is_fitted(self)
-        Xt = as_tensor(X, name=name, keep_float64=self.keep_float64)
-        check_example_shape(Xt, self.input_shape_, name=name)
+        keep = self.keep_float64 if keep_float64 is None else keep_float64
+        Xt = as_tensor(X, name=name, keep_float64=keep)
+        check_example_shape(Xt, self.input_shape_, name=name, owner=type(self).__name__)
         return Xt
 
     def transform(self, X: Any) -> Any:
@@ -107,8 +148,8 @@ class EncoderDecoderEstimator(TransformerMixin, BaseEstimator):
         -------
         ndarray (or Tensor) of shape (n, latent_dim)
         """
-        Xt = self._check_X(X)
-        return _like_input(self._map(lambda x: self.module_.encode(x).mean, Xt), X)
+        Xt = self._check_X(X, keep_float64=True)
+        return _like_input(self._map(lambda module, x: module.encode(x).mean, Xt), X)
 
     def inverse_transform(self, Z: Any) -> Any:
         """Decode latent codes to data space (decoded means), in the original example shape.
@@ -122,14 +163,14 @@ class EncoderDecoderEstimator(TransformerMixin, BaseEstimator):
         ndarray (or Tensor) of shape (n, *input_shape)
         """
         check_is_fitted(self)
-        Zt = as_tensor(Z, name="Z", max_rank=2, keep_float64=self.keep_float64)
-        check_example_shape(Zt, (self.module_.latent_dim,), name="Z")
-        return _like_input(self._map(self.module_.decode_mean, Zt), Z)
+        Zt = as_tensor(Z, name="Z", max_rank=2, keep_float64=True)
+        check_example_shape(Zt, (self.module_.latent_dim,), name="Z", owner=type(self).__name__)
+        return _like_input(self._map(lambda module, z: module.decode_mean(z), Zt), Z)
 
     def reconstruct(self, X: Any) -> Any:
         """Encode and decode ``X``: returns E[x | z = mean code], same shape as ``X``."""
-        Xt = self._check_X(X)
-        return _like_input(self._map(self.module_.reconstruct, Xt), X)
+        Xt = self._check_X(X, keep_float64=True)
+        return _like_input(self._map(lambda module, x: module.reconstruct(x), Xt), X)
 
     def score_samples(self, X: Any) -> Any:
         """Per-example log-likelihood figure in nats (see ``score``), shape (n,)."""

@@ -8,9 +8,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from vaelab.errors import InputError
 from vaelab.estimators.base import ESTIMATORS, EncoderDecoderEstimator, _like_input
 from vaelab.models.pca import PCAConfig, PCAModel
-from vaelab.validation import check_int, check_is_fitted
+from vaelab.validation import as_tensor, check_int, check_is_fitted, finite_column_sums
 
 
 @ESTIMATORS.register("PCA")
@@ -51,9 +52,20 @@ class PCA(EncoderDecoderEstimator):
     def __init__(self, *, latent_dim: int = 2) -> None:
         self.latent_dim = latent_dim
 
+    def _fit_input(self, X: Any) -> Tensor:
+        return as_tensor(X, keep_float64=True, check_finite=False)  # checked by _fit's float64 column sums
+
     def _fit(self, X: Tensor) -> None:
-        check_int(self.latent_dim, "latent_dim", low=1, high=min(X.shape[0], self.n_features_in_))
-        self.module_ = PCAModel(PCAConfig(input_shape=self.input_shape_, latent_dim=self.latent_dim)).fit(X)
+        sums = finite_column_sums(X)  # one pass over the data: the NaN/inf check and the mean
+        n, d = X.shape[0], self.n_features_in_
+        k = check_int(self.latent_dim, "latent_dim")
+        if not 1 <= k <= min(n, d):
+            raise InputError(
+                f"latent_dim must be between 1 and {min(n, d)}, the smaller of n_samples={n} and n_features={d}, "
+                f"got {k}; choose fewer components"
+            )
+        module = PCAModel(PCAConfig(input_shape=self.input_shape_, latent_dim=self.latent_dim))
+        self.module_ = module.fit(X, mean=sums / X.shape[0])
 
     def score_samples(self, X: Any) -> Any:
         """Probabilistic-PCA log-likelihood of each example in nats, shape (n,)."""

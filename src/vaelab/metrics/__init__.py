@@ -5,8 +5,9 @@ module             holds
 =================  ===========================================================
 ``evaluate``       :func:`evaluate`, every figure of a fitted estimator at once
 ``bounds``         :func:`elbo_terms`, :func:`importance_sampled_log_likelihood`
+``example_noise``  :class:`ExampleNoise`, posterior noise keyed by each example (deterministic scores)
 ``reconstruction`` MSE, explained variance, binary cross-entropy
-``discrete``       8-bit data: dequantization and bits per dimension
+``discrete``       8-bit data: dequantization, bits per dimension, one fixed binarization
 ``latent``         KL per dimension, active units, I(x; z), KL(q(z) || p(z))
 ``fid``            Fréchet distance, improved precision/recall
 ``features``       the shipped digit classifier (features of the FDD)

@@ -34,6 +34,7 @@ from torch import Tensor
 
 from vaelab.distributions import DiagonalGaussian
 from vaelab.errors import InputError
+from vaelab.metrics.example_noise import ExampleNoise
 from vaelab.objectives.weights import log_mean_exp
 from vaelab.priors import StandardNormal
 
@@ -136,7 +137,7 @@ def importance_sampled_log_likelihood(
     k: int,
     *,
     memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB,
-    generator: torch.Generator | None = None,
+    generator: torch.Generator | ExampleNoise | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Tensor:
     """The importance-sampled bound L_k on log p(x) of each example (Burda et al. 2016, eq. 8).
@@ -158,8 +159,11 @@ def importance_sampled_log_likelihood(
     memory_budget_mb : float
         Approximate bound on the memory of one decoder call; examples and
         samples are split into blocks to respect it (see :func:`chunk_sizes`).
-    generator : torch.Generator, optional
-        Source of the posterior noise, for reproducible estimates.
+    generator : torch.Generator or ExampleNoise, optional
+        Source of the posterior noise, for reproducible estimates. An
+        :class:`~vaelab.metrics.example_noise.ExampleNoise` draws each
+        example's noise from its content and a seed, so that an example's
+        estimate does not depend on the other rows of ``x`` or its position.
     progress : callable, optional
         Called as ``progress(done, total)`` with counts of decoded codes
         (``total = B * k``) after each decoder call.
@@ -194,10 +198,11 @@ def importance_sampled_log_likelihood(
         xb = x[start : start + block]
         qb = DiagonalGaussian(mean[start : start + block], log_var[start : start + block])
         nb = xb.shape[0]
+        noise = generator.stream(xb) if isinstance(generator, ExampleNoise) else generator  # draws 0..k-1 in order
         lse = torch.full((nb,), -math.inf, dtype=torch.float64, device=mean.device)  # running log sum_i w_i
         for first in range(0, k, k_chunk):
             kc = min(k_chunk, k - first)
-            log_w = module.importance_terms(xb, kc, generator=generator, posterior=qb).log_w  # (kc, nb)
+            log_w = module.importance_terms(xb, kc, generator=noise, posterior=qb).log_w  # (kc, nb)
             lse = torch.logaddexp(lse, torch.logsumexp(log_w.double(), dim=0))  # (nb,)
             done += kc * nb
             if progress is not None:

@@ -88,6 +88,34 @@ def dequantize(x: Tensor, *, levels: int = 256, generator: torch.Generator | Non
     return ((y + u) / levels).to(x.dtype)
 
 
+#: the seed of the one fixed binarization of a grey-level test set: ``vaelab evaluate``, the closing
+#: evaluation of ``vaelab train`` and the benchmarks score models trained on binarized data on it
+BINARIZE_SEED = 123
+
+
+def binarize_once(x: Tensor, seed: int = BINARIZE_SEED) -> Tensor:
+    """One fixed binarization of grey levels: each value becomes 1 with probability x, drawn with ``seed``.
+
+    The test set of dynamically binarized MNIST is the test images binarized
+    once like this (with a recorded seed), so that every model is scored on
+    the same binary data (Salakhutdinov & Murray 2008 fixed one such draw;
+    Burda et al. 2016 trained on fresh draws and tested on a fixed one).
+
+    Parameters
+    ----------
+    x : Tensor of shape (N, ...)
+        Values in [0, 1].
+    seed : int
+        Seeds the draw (a CPU generator, so the result is the same on every device).
+
+    Returns
+    -------
+    Tensor of the same shape, dtype and device, values in {0, 1}.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    return torch.bernoulli(x.detach().cpu(), generator=generator).to(x.device)
+
+
 def bits_per_dim(
     log_likelihood: Tensor | float, n_dims: int, *, dequantized: bool = True, levels: int = 256
 ) -> float:

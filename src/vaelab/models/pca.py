@@ -46,8 +46,10 @@ def _flip_signs(components: Tensor) -> Tensor:
 _MAX_OFFSET_RATIO = 10.0
 
 
-def _mean_and_scatter(X: Tensor, block_rows: int = 8192) -> tuple[Tensor, Tensor]:
+def _mean_and_scatter(X: Tensor, mean: Tensor | None = None, block_rows: int = 8192) -> tuple[Tensor, Tensor]:
     """Column means and centred scatter matrix (X - mean)^T (X - mean) of ``X`` (n, d), both float64.
+
+    ``mean`` (float64, shape (d,)), when the caller has it already, saves a pass over the data.
 
     On CPU the Gram matrix X^T X is one NumPy product, which BLAS computes as a
     symmetric rank-k update (half the work of a general product; torch has no
@@ -62,12 +64,14 @@ def _mean_and_scatter(X: Tensor, block_rows: int = 8192) -> tuple[Tensor, Tensor
     on_cpu = X.device.type == "cpu"
     if on_cpu:
         Xn = X.detach().numpy()
-        mean = torch.from_numpy(Xn.mean(0, dtype=np.float64))
+        mean = torch.from_numpy(Xn.mean(0, dtype=np.float64)) if mean is None else mean.to(torch.float64).cpu()
         scatter = torch.from_numpy((Xn.T @ Xn).astype(np.float64)) - n * torch.outer(mean, mean)
         if bool((n * mean**2 <= _MAX_OFFSET_RATIO * scatter.diagonal()).all()):
             return mean, scatter
-    else:
+    elif mean is None:
         mean = (X.sum(0, dtype=torch.float64) / n).cpu()
+    else:
+        mean = mean.to(torch.float64).cpu()
     shift = mean.to(X.dtype)  # the rounded mean actually subtracted
     scatter = torch.zeros(d, d, dtype=torch.float64)
     for start in range(0, n, block_rows):
@@ -84,12 +88,25 @@ def _mean_and_scatter(X: Tensor, block_rows: int = 8192) -> tuple[Tensor, Tensor
     return mean.to(X.device), scatter.to(X.device)
 
 
-def _eigh(matrix: Tensor) -> tuple[Tensor, Tensor]:
-    """Ascending eigenvalues and eigenvectors of a symmetric matrix (NumPy's LAPACK on CPU: 2-4x torch's there)."""
+def _top_eigh(matrix: Tensor, k: int) -> tuple[Tensor, Tensor]:
+    """The ``k`` largest eigenvalues (descending, shape (k,)) and their eigenvectors (rows, (k, d)) of a symmetric matrix.
+
+    On CPU, LAPACK's MRRR driver (``dsyevr`` through SciPy) computes only the
+    k wanted eigenvectors after the tridiagonal reduction, in float64, instead
+    of all d of them (the saving that makes the fit faster than scikit-learn's
+    float32 ``eigh`` of the full matrix; see ``benchmarks/pca.py``). On other
+    devices, torch's full ``eigh``, sliced.
+    """
+    d = matrix.shape[0]
     if matrix.device.type == "cpu":
-        evals, evecs = np.linalg.eigh(matrix.numpy())
-        return torch.from_numpy(evals), torch.from_numpy(evecs)
-    return torch.linalg.eigh(matrix)
+        from scipy.linalg import eigh  # a dependency of scikit-learn
+
+        evals, evecs = eigh(matrix.numpy(), subset_by_index=[d - k, d - 1], driver="evr", check_finite=False)
+        evals, evecs = torch.from_numpy(evals), torch.from_numpy(evecs)
+    else:
+        evals, evecs = torch.linalg.eigh(matrix)
+        evals, evecs = evals[d - k:], evecs[:, d - k:]
+    return evals.flip(0), evecs.flip(1).T
 
 
 @MODELS.register("PCAModel")
@@ -112,12 +129,21 @@ class PCAModel(Model):
         self.register_buffer("noise_variance", torch.zeros((), dtype=f64))
 
     @torch.no_grad()
-    def fit(self, x: Tensor) -> "PCAModel":
+    def fit(self, x: Tensor, *, mean: Tensor | None = None) -> "PCAModel":
         """Fit in closed form to ``x`` of shape (n, *input_shape); returns self.
 
         float64 input is computed in float64 throughout. float32 input has its
         Gram matrix formed in float32, as scikit-learn does, but centred and
-        decomposed in float64 (see ``_mean_and_scatter``).
+        decomposed in float64 (see ``_mean_and_scatter``). Only the top
+        ``latent_dim`` eigenvectors are computed; the total variance (for
+        ``explained_variance_ratio`` and ``noise_variance``) is the trace of
+        the covariance, which equals the sum of all its eigenvalues.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, *input_shape)
+        mean : Tensor of shape (d,), optional
+            The column means in float64, when the caller has computed them already.
         """
         X = x.reshape(x.shape[0], -1)
         if not X.is_floating_point() or X.dtype not in (torch.float32, torch.float64):
@@ -126,23 +152,28 @@ class PCAModel(Model):
         k = self.config.latent_dim
         if not 1 <= k <= min(n, d):
             raise InputError(
-                f"PCA latent_dim must be between 1 and min(n_samples, n_features) = {min(n, d)}, got {k}"
+                f"PCA latent_dim must be between 1 and min(n_samples, n_features) = {min(n, d)} "
+                f"(n_samples={n}, n_features={d}), got {k}"
             )
+        rank_bound = min(n, d)
         if n >= d:  # covariance route: one d x d eigendecomposition, cheap when n >> d
-            mean, scatter = _mean_and_scatter(X)
-            evals, evecs = _eigh(scatter / (n - 1))
-            evals, vectors = evals.flip(0).clamp_min(0.0), evecs.flip(1).T  # descending, rows = components
+            mean, scatter = _mean_and_scatter(X, mean)
+            covariance = scatter / (n - 1)
+            top, vectors = _top_eigh(covariance, k)
+            top = top.clamp_min(0.0)
+            total = covariance.diagonal().sum().clamp_min(0.0)
         else:
             X = X.to(torch.float64)
             mean = X.mean(0)
             _, s, vt = torch.linalg.svd(X - mean, full_matrices=False)
-            evals, vectors = s**2 / (n - 1), vt
-        total = evals.sum()
+            evals = s**2 / (n - 1)
+            top, vectors, total = evals[:k], vt[:k], evals.sum()
         self.mean.copy_(mean)
         self.components.copy_(_flip_signs(vectors[:k]))
-        self.explained_variance.copy_(evals[:k])
-        self.explained_variance_ratio.copy_(evals[:k] / total if total > 0 else torch.zeros(k, dtype=torch.float64))
-        self.noise_variance.fill_(float(evals[k:].mean()) if k < min(n, d) else 0.0)
+        self.explained_variance.copy_(top)
+        self.explained_variance_ratio.copy_(top / total if total > 0 else torch.zeros(k, dtype=torch.float64))
+        rest = max(float(total - top.sum()), 0.0)  # the sum of the discarded eigenvalues
+        self.noise_variance.fill_(rest / (rank_bound - k) if k < rank_bound else 0.0)
         return self
 
     def encode(self, x: Tensor) -> PointMass:

@@ -38,12 +38,18 @@ def compute_metrics(
     with that many samples per example (models that support it); its progress
     is shown on ``console``. ``features`` is the classifier of the
     sample-quality figures (see :func:`vaelab.cli.commands.features.feature_choice`).
+    A model trained on binarized data (``binarize="dynamic"``) is scored on
+    ``x`` binarized once with the fixed seed ``BINARIZE_SEED`` (123), recorded
+    as ``binarize_seed``.
     """
     from vaelab.metrics import evaluate
+    from vaelab.metrics.discrete import BINARIZE_SEED
 
     accepted = inspect.signature(evaluate).parameters
     kwargs: dict[str, Any] = {"seed": seed}
     extra: dict[str, Any] = {"features": features} if features is not None else {}
+    if getattr(estimator, "binarize", False) and "binarize_seed" in accepted:
+        kwargs["binarize_seed"] = BINARIZE_SEED
     if nll_samples > 0:
         if "nll_samples" not in accepted:
             raise UsageError("--nll-samples is not supported by this version of vaelab.metrics.evaluate; leave it out")
@@ -103,7 +109,9 @@ def evaluate_command(
     Prints the metrics (reconstruction error, explained variance and the
     model's likelihood figure: the ELBO for a VAE, in nats per example) and
     stores them under the split's name in RUN/metrics.json, keeping the
-    other entries.
+    other entries. A model trained with --binarize dynamic is scored on the
+    split binarized once with seed 123 (recorded as binarize_seed), so that
+    its Bernoulli likelihood is a likelihood of the data it scores.
     """
     from vaelab._runtime import torch_threads
     from vaelab.cli.data import load_run_data, pick_split
