@@ -66,7 +66,7 @@ class PosteriorMixtureSampler:
             return np.asarray(estimator.transform(X), dtype=np.float64)
         Xt = estimator._check_X(X)
         generator = torch.Generator(device=estimator._device()).manual_seed(self.seed)
-        return estimator._map(lambda x: estimator.module_.encode(x).sample(generator=generator), Xt).double().numpy()
+        return estimator._map(lambda module, x: module.encode(x).sample(generator=generator), Xt).double().numpy()
 
     def fit(self, estimator: Any, X: Any) -> PosteriorMixtureSampler:
         """Fit the mixture to the codes of ``X`` (n, *input_shape) under the fitted ``estimator``; returns self."""

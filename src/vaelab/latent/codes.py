@@ -78,7 +78,7 @@ def posterior(estimator: Any, x: np.ndarray, *, chunk: int = CHUNK) -> tuple[np.
     means, stds = [], []
     for i in range(0, len(x), chunk):
         xt = estimator._check_X(_unit(x[i : i + chunk]))
-        both = estimator._map(lambda b: _mean_and_std(module.encode(b)), xt)  # (B, 2D) or (B, D)
+        both = estimator._map(lambda m, b: _mean_and_std(m.encode(b)), xt)  # (B, 2D) or (B, D)
         if both.shape[1] == 2 * latent_dim(estimator):
             means.append(both[:, : both.shape[1] // 2].double().numpy())
             stds.append(both[:, both.shape[1] // 2 :].double().numpy())
