@@ -328,7 +328,8 @@ def test_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert vaelab("demo", "--out", out, "--epochs", 1, "--quiet") == 0
     text = capsys.readouterr().out
     assert "comparison report:" in text and "autoencoder" in text and "bits/dim (17 levels)" in text
-    rows = {line.split()[0]: line.split() for line in text.splitlines() if line.split()[:1] in (["pca"], ["vae"], ["autoencoder"])}
+    names = (["pca"], ["vae"], ["autoencoder"])
+    rows = {line.split()[0]: line.split() for line in text.splitlines() if line.split()[:1] in names}
     assert rows["autoencoder"][3] == "n/a" and float(rows["pca"][3]) > 0 and float(rows["vae"][3]) > 0
     assert "score (nats)" not in text and "elbo" not in text  # one likelihood on one scale, nothing else
     assert (out / "comparison" / "report.html").is_file()

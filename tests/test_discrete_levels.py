@@ -1,4 +1,4 @@
-"""Bits per dimension on data of any number of grey levels (the demo's 17-level digits), for every model with a density."""
+"""Bits per dimension on data of any number of grey levels (the demo's 17-level digits), for models with a density."""
 
 from __future__ import annotations
 
@@ -51,5 +51,6 @@ def test_only_models_with_a_density_get_a_figure(digits: np.ndarray) -> None:
     small = {"network": {"kind": "mlp", "hidden_dims": [16]}, "latent_dim": 2, "epochs": 1, "device": "cpu"}
     assert model_bits_per_dim(Autoencoder(**small).fit(digits), x, levels=17) is None
     assert model_bits_per_dim(VAE(likelihood="bernoulli", **small).fit(digits), x, levels=17) is None
-    bits, note = model_bits_per_dim(VAE(likelihood="continuous_bernoulli", **small).fit(digits), x, levels=17, nll_samples=5)
+    vae = VAE(likelihood="continuous_bernoulli", **small).fit(digits)
+    bits, note = model_bits_per_dim(vae, x, levels=17, nll_samples=5)
     assert math.isfinite(bits) and "k = 5" in note

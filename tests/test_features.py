@@ -1,4 +1,4 @@
-"""Feature classifiers: ``vaelab features train``, ``--features`` on train/evaluate/report, figures only in their domain.
+"""Feature classifiers: `vaelab features train`, --features on train/evaluate/report, figures only in their domain.
 
 The data are 300 MNIST digits saved as an ordinary labelled .npz file: for
 vaelab they are "other 28x28 images", so no digit figures are reported for
@@ -103,7 +103,8 @@ def test_a_bad_features_folder_is_one_line_naming_the_option(
 ) -> None:
     path = bad(tmp_path, kind, work / "feat") if kind != "missing" else tmp_path / "nowhere"
     out = tmp_path / "run"
-    code = main(["train", str(work / "shapes.npz"), "--model", "vae", *TINY, "--features", str(path), "--out", str(out)])
+    args = ["train", str(work / "shapes.npz"), "--model", "vae", *TINY, "--features", str(path)]
+    code = main([*args, "--out", str(out)])
     err = capsys.readouterr().err.strip()
     assert code == 2 and err.startswith("error: --features ") and "\n" not in err
     assert not out.exists()  # nothing half-made
@@ -126,5 +127,6 @@ def test_the_digit_classifier_is_chosen_for_digit_data_only() -> None:
     from vaelab.cli.commands.features import feature_choice
     from vaelab.cli.config import RunConfig
 
-    choice = {name: feature_choice(RunConfig(data=name)) for name in ("mnist", "binarized-mnist", "fashion-mnist", "digits")}
+    names = ("mnist", "binarized-mnist", "fashion-mnist", "digits")
+    choice = {name: feature_choice(RunConfig(data=name)) for name in names}
     assert choice == {"mnist": "digits", "binarized-mnist": "digits", "fashion-mnist": None, "digits": None}

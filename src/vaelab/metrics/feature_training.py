@@ -58,7 +58,8 @@ def accuracy(model: DigitClassifier, x: Tensor, y: Tensor, batch_size: int = 200
     """Share of the images ``x`` (N, 28, 28) whose predicted class is ``y`` (N,)."""
     model.eval()
     correct = sum(
-        int((model(x[i : i + batch_size]).argmax(1) == y[i : i + batch_size]).sum()) for i in range(0, len(x), batch_size)
+        int((model(x[i : i + batch_size]).argmax(1) == y[i : i + batch_size]).sum())
+        for i in range(0, len(x), batch_size)
     )
     return correct / max(1, len(x))
 

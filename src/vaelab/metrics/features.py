@@ -222,7 +222,9 @@ def load_feature_classifier(path: str | os.PathLike[str]) -> FeatureClassifier:
         )
     info = read_json(folder / "config.json", "feature classifier config")
     if not isinstance(info, dict) or info.get("format") != FORMAT:
-        raise ModelFileError(f"{folder / 'config.json'} is not a vaelab feature classifier (its format is not {FORMAT!r})")
+        raise ModelFileError(
+            f"{folder / 'config.json'} is not a vaelab feature classifier (its format is not {FORMAT!r})"
+        )
     try:
         model = DigitClassifier(DigitClassifierConfig.from_dict(info["config"]))
         name = str(info["name"])

@@ -191,7 +191,8 @@ class NodeGroup:
     timeout: int = DEFAULT_RDZV_TIMEOUT
 
     def __post_init__(self) -> None:
-        for name, value, low in (("nnodes", self.nnodes, 1), ("node_rank", self.node_rank, 0), ("timeout", self.timeout, 1)):
+        checks = (("nnodes", self.nnodes, 1), ("node_rank", self.node_rank, 0), ("timeout", self.timeout, 1))
+        for name, value, low in checks:
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise InputError(f"{name} must be an int >= {low}, got {value!r}")
         if self.node_rank >= self.nnodes:
@@ -213,7 +214,8 @@ def parse_endpoint(endpoint: str) -> tuple[str, int]:
     host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536 or any(c in host for c in " /"):
         raise InputError(
-            f"endpoint must be HOST:PORT with a port in 1-65535 (node 0's address, e.g. 10.0.0.1:29500), got {endpoint!r}"
+            "endpoint must be HOST:PORT with a port in 1-65535 (node 0's address, e.g. 10.0.0.1:29500), "
+            f"got {endpoint!r}"
         )
     return host, int(port)
 

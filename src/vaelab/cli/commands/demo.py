@@ -110,7 +110,8 @@ def run_demo(out: Path, *, epochs: int, latent_dim: int, force: bool, console: C
     console.result(
         f"\nbits/dim: -log2 P(digit) per pixel of the {DIGIT_LEVELS}-level test digits (dequantized; lower is better), "
         "an upper bound for every model with a density: PCA's exact probabilistic-PCA density, the VAE's "
-        "importance-sampled bound (continuous Bernoulli likelihood). The autoencoder has no density: n/a. Each run's other figures "
+        "importance-sampled bound (continuous Bernoulli likelihood). The autoencoder has no density: n/a. "
+        "Each run's other figures "
         "(the VAE's ELBO, latent diagnostics) are in its metrics.json and report."
     )
     console.result(f"\ncomparison report: {report}")

@@ -75,7 +75,9 @@ def feature_choice(config: RunConfig, features: Path | None = None, input_shape:
     try:
         classifier = load_feature_classifier(path)
     except (VaelabError, OSError) as exc:
-        raise UsageError(f"--features {path}{recorded}: {exc}; pass a folder written by `vaelab features train`") from None
+        raise UsageError(
+            f"--features {path}{recorded}: {exc}; pass a folder written by `vaelab features train`"
+        ) from None
     if input_shape is not None and tuple(input_shape) not in ((28, 28), (784,), (1, 28, 28)):
         raise UsageError(
             f"--features {path}: the classifier {classifier.name!r} takes 28x28 images, but the run's examples have "
@@ -110,7 +112,9 @@ def train_command(
     ] = None,
     name: Annotated[
         Optional[str],
-        typer.Option("--name", show_default=False, help="Names the figures: frechet_distance[NAME]. [default: DATA-cnn]"),
+        typer.Option(
+            "--name", show_default=False, help="Names the figures: frechet_distance[NAME]. [default: DATA-cnn]"
+        ),
     ] = None,
     epochs: Annotated[int, typer.Option("--epochs", "-e", min=1, help="Passes over the training images.")] = 3,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Images per step.")] = 128,
@@ -177,7 +181,7 @@ def train_command(
 def _labelled_images(
     data: str, data_dir: str | None, label_column: str | None, *, verify: bool, seed: int
 ) -> tuple[Any, Any, Any, Any, str]:
-    """(x_train, y_train, x_test, y_test, description) of a labelled data set; a seeded 10 % test split if it has none."""
+    """(x_train, y_train, x_test, y_test, name) of a labelled data set; a seeded 10 % test split if it has none."""
     from vaelab.cli.data import split_test
     from vaelab.data import load_dataset
 
@@ -197,7 +201,9 @@ def _labelled_images(
     return dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test, dataset.name
 
 
-def _train(x_train: Any, y_train: Any, x_test: Any, y_test: Any, *, threads: int, console: Console, **kwargs: Any) -> Any:
+def _train(
+    x_train: Any, y_train: Any, x_test: Any, y_test: Any, *, threads: int, console: Console, **kwargs: Any
+) -> Any:
     from vaelab._runtime import torch_threads
     from vaelab.metrics.feature_training import train_feature_classifier
 

@@ -36,7 +36,15 @@ from vaelab.cli.commands.features import feature_choice
 from vaelab.cli.config import RunConfig
 from vaelab.cli.console import Console
 from vaelab.cli.errors import ConfigError
-from vaelab.cli.multinode import DEFAULT_TIMEOUT, NNodes, NodeRank, RdzvEndpoint, RdzvTimeout, node_group, quiet_rendezvous
+from vaelab.cli.multinode import (
+    DEFAULT_TIMEOUT,
+    NNodes,
+    NodeRank,
+    RdzvEndpoint,
+    RdzvTimeout,
+    node_group,
+    quiet_rendezvous,
+)
 from vaelab.cli.options import Debug, Force, NoVerify, Quiet, RunArg
 from vaelab.cli.run_dir import RunDir
 from vaelab.cli.vae_options import (
