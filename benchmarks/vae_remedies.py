@@ -213,13 +213,16 @@ def table(name: str, args: argparse.Namespace) -> None:
         if name == "holes":
             rows.append([row, r["aggregate_kl"], r["mutual_information"], r["fdd_prior"], r["fdd_posterior_mixture"]])
         elif name == "collapse":
-            rows.append([row, r["active_units"], r.get("dims_with_kl_over_0.01", "n/a"), r["kl"], r["nll"], r["epochs"]])
+            rows.append([row, r["active_units"], r.get("dims_with_kl_over_0.01", "n/a"), r["kl"], r["nll"], r["epochs"],
+                         f"{r['train_minutes']:.1f}", r["k"], r["n_test"]])
         else:
-            rows.append([row, r["nll"], PAPER.get(row, "-"), r["epochs"], f"{r['train_minutes']:.1f}", r["k"], r["n_test"]])
+            rows.append([row, r["nll"], PAPER.get(row, "-"), r["epochs"], f"{r['train_minutes']:.1f}",
+                         r["train_examples"], r["options"].get("batch_size", 128), r["k"], r["n_test"]])
     headers = {
         "holes": ["row", "aggregate KL (nats)", "I(x;z)", "FDD prior samples", "FDD post-hoc mixture samples"],
-        "collapse": ["row", "active units", "dims with KL > 0.01", "KL (nats)", "test NLL", "epochs"],
-    }.get(name, ["row", "test NLL (nats)", "paper", "epochs", "train minutes", "k", "test images"])
+        "collapse": ["row", "active units", "dims with KL > 0.01", "KL (nats)", "test NLL", "epochs", "train minutes",
+                     "k", "test images"],
+    }.get(name, ["row", "test NLL (nats)", "paper", "epochs", "train minutes", "train images", "batch", "k", "test images"])
     print(f"Table `{name}` from {args.results}/{name}/ ({len(rows)} of {len(TABLES[name])} rows done)\n")
     print(_common.markdown_table(headers, rows))
 
