@@ -18,6 +18,7 @@ from torch import Tensor
 from vaelab.data.streaming import InMemorySource
 from vaelab.errors import InputError
 from vaelab.estimators.base import ESTIMATORS, EncoderDecoderEstimator, _like_input
+from vaelab.estimators.conditional import ConditionalMixin
 from vaelab.likelihoods import build_likelihood
 from vaelab.models.autoencoder import AutoencoderConfig, AutoencoderModel
 from vaelab.models.vae import VAEConfig, VAEModel
@@ -55,14 +56,15 @@ class NeuralEstimator(EncoderDecoderEstimator):
         if unknown:
             raise InputError(f"unknown trainer_options {sorted(unknown)}; valid keys: {', '.join(TRAINER_OPTIONS)}")
 
-    def _split(self, X: Tensor) -> tuple[Tensor, Tensor | None]:
-        """A seeded random train/validation split."""
+    def _split(self, X: Tensor, C: Tensor | None = None) -> tuple[Tensor, Tensor | None, Tensor | None, Tensor | None]:
+        """A seeded random train/validation split of X (and of its conditions C): X_train, X_valid, C_train, C_valid."""
         n = X.shape[0]
         n_valid = int(round(n * self.validation_fraction))
         if n_valid == 0 or n_valid == n:
-            return X, None
+            return X, None, C, None
         order = torch.randperm(n, generator=torch.Generator().manual_seed(self.seed))
-        return X[order[n_valid:]], X[order[:n_valid]]
+        train, valid = order[n_valid:], order[:n_valid]
+        return X[train], X[valid], None if C is None else C[train], None if C is None else C[valid]
 
     def _fit(
         self,
@@ -72,8 +74,10 @@ class NeuralEstimator(EncoderDecoderEstimator):
         resume: bool = False,
         callbacks: Sequence[Callback] = (),
         X_valid: Any = None,
+        condition: Tensor | None = None,
+        condition_valid: Tensor | None = None,
     ) -> None:
-        """Train a new module on ``X``.
+        """Train a new module on ``X`` (with the condition vectors ``condition`` (n, K) of a conditional model).
 
         Parameters
         ----------
@@ -88,12 +92,14 @@ class NeuralEstimator(EncoderDecoderEstimator):
         self._validate_params(X.shape[0])
         self._check_data(X, "X")
         if X_valid is None:
-            X_train, X_val = self._split(X)
+            X_train, X_val, C_train, C_val = self._split(X, condition)
         else:
-            X_train, X_val = X, self._check_valid(X_valid)
+            X_train, X_val, C_train, C_val = X, self._check_valid(X_valid), condition, condition_valid
         batch = min(self.batch_size, X_train.shape[0])  # fewer rows than a batch still train
-        train = InMemorySource(X_train, batch_size=batch, seed=self.seed)
-        valid = None if X_val is None else InMemorySource(X_val, batch_size=max(batch, 256), seed=self.seed)
+        train = InMemorySource(X_train, batch_size=batch, seed=self.seed, condition=C_train)
+        valid = None
+        if X_val is not None:
+            valid = InMemorySource(X_val, batch_size=max(batch, 256), seed=self.seed, condition=C_val)
         self._train(train, valid, checkpoint_dir, resume, callbacks)
 
     def fit_source(
@@ -369,7 +375,7 @@ class Autoencoder(NeuralEstimator):
 
 
 @ESTIMATORS.register("VAE")
-class VAE(NeuralEstimator):
+class VAE(ConditionalMixin, NeuralEstimator):
     __doc__ = f"""A variational autoencoder, trained on the (beta-weighted) ELBO.
 
     Parameters
@@ -378,6 +384,12 @@ class VAE(NeuralEstimator):
         The prior p(z); ``"standard_normal"``.
     beta : float
         Weight of the KL term (1.0: the ELBO; Higgins et al. 2017 for beta > 1).
+    conditional : bool
+        A conditional VAE (Sohn et al. 2015): ``fit(X, y)`` with class labels,
+        one-hot rows or numeric attributes ``y``; the encoder and the decoder
+        see the label, and ``transform``, ``reconstruct``, ``inverse_transform``,
+        ``score_samples`` and ``sample`` take ``y`` (see
+        :mod:`vaelab.estimators.conditional`).
 
     Attributes
     ----------
@@ -385,6 +397,9 @@ class VAE(NeuralEstimator):
     history_ : list of dict
         Per-epoch training (and validation) loss terms.
     input_shape_ : tuple of int
+    condition_encoding_ : ConditionEncoding
+        (conditional only) How labels become condition vectors; ``.classes``
+        lists the classes seen in training.
 
     Examples
     --------
@@ -406,6 +421,7 @@ class VAE(NeuralEstimator):
         likelihood: str | dict[str, Any] = "bernoulli",
         prior: str | dict[str, Any] = "standard_normal",
         beta: float = 1.0,
+        conditional: bool = False,
         binarize: bool | str = False,
         epochs: int = 30,
         batch_size: int = 128,
@@ -423,6 +439,7 @@ class VAE(NeuralEstimator):
         self.likelihood = likelihood
         self.prior = prior
         self.beta = beta
+        self.conditional = conditional
         self.binarize = binarize
         self.epochs = epochs
         self.batch_size = batch_size
@@ -439,6 +456,8 @@ class VAE(NeuralEstimator):
         super()._validate_params(n)
         if not self.beta >= 0:
             raise InputError(f"beta must be >= 0, got {self.beta!r}")
+        if not isinstance(self.conditional, bool):
+            raise InputError(f"conditional must be True or False, got {self.conditional!r}")
 
     def _module_config(self) -> VAEConfig:
         prior = self.prior if isinstance(self.prior, dict) else {"name": self.prior}
@@ -449,20 +468,25 @@ class VAE(NeuralEstimator):
             likelihood=self._likelihood_config(),
             prior=prior,
             beta=float(self.beta),
+            condition_dim=self.condition_dim_,
         )
 
-    def score_samples(self, X: Any, *, seed: int = 0) -> Any:
-        """ELBO of each example in nats (one posterior draw, seeded), shape (n,)."""
+    def score_samples(self, X: Any, y: Any = None, *, seed: int = 0) -> Any:
+        """ELBO of each example in nats (one posterior draw, seeded), shape (n,); ``y`` for a conditional model."""
         Xt = self._check_X(X)
+        C = self._conditions(y, Xt.shape[0])
         generator = torch.Generator(device=self._device()).manual_seed(seed)
-        return _like_input(self._map(lambda x: self.module_.elbo(x, generator=generator), Xt), X)
+        return _like_input(self._map_conditioned(lambda x, c: self.module_.elbo(x, c, generator=generator), Xt, C), X)
 
-    def sample(self, n: int, *, seed: int | None = None, mean: bool = True) -> Any:
+    def sample(self, n: int, *, y: Any = None, seed: int | None = None, mean: bool = True) -> Any:
         """Draw ``n`` examples from the prior through the decoder.
 
         Parameters
         ----------
         n : int
+        y : label or array-like, optional
+            Conditional models only (and required there): one class label for
+            all n samples (``y=7``), or one label (or attribute row) per sample.
         seed : int, optional
             Makes the draw reproducible.
         mean : bool
@@ -475,6 +499,7 @@ class VAE(NeuralEstimator):
         check_is_fitted(self)
         check_int(n, "n", low=1)
         module, device = self.module_, self._device()
+        c = self._conditions(y, n)
         generator = torch.Generator(device=device)
         if seed is None:
             generator.seed()  # fresh, non-deterministic
@@ -483,6 +508,6 @@ class VAE(NeuralEstimator):
         with torch.no_grad():
             module.eval()
             z = module.prior.sample(n, generator=generator)
-            params = module.decode(z)
+            params = module.decode(z, None if c is None else c.to(device))
             x = module.likelihood.mean(params) if mean else module.likelihood.sample(params, generator=generator)
         return x.float().cpu().numpy()
