@@ -83,6 +83,9 @@ class RunConfig:
         else Gaussian).
     beta : float
         VAE only: weight of the KL term.
+    conditional : bool
+        VAE only: a conditional VAE on the data's labels (built-in labels, or
+        ``label_column`` of a table); the data must have labels.
     binarize : str
         ``"none"`` or ``"dynamic"`` (resample binary pixels from grey levels each batch).
     epochs, batch_size, learning_rate, validation_fraction : training settings.
@@ -116,6 +119,7 @@ class RunConfig:
     activation: str = "relu"
     likelihood: str = AUTO
     beta: float = 1.0
+    conditional: bool = False
     binarize: str = "none"
     epochs: int = 30
     batch_size: int = 128
@@ -161,6 +165,10 @@ class RunConfig:
             raise ConfigError(f"learning_rate must be > 0, got {self.learning_rate}")
         if not self.beta >= 0:
             raise ConfigError(f"beta must be >= 0, got {self.beta}")
+        if self.conditional and self.model != "vae":
+            raise ConfigError(f"conditional applies to model vae, got model {self.model!r}")
+        if self.conditional and self.nproc > 1:
+            raise ConfigError("conditional training runs in one process; leave nproc at 1")
         if self.nproc > 1 and self.model == "pca":
             raise ConfigError("nproc applies to the trained models (autoencoder, vae); PCA is fitted in closed form in one process")
         if self.binarize == "dynamic" and self.likelihood not in (AUTO, "bernoulli"):
@@ -302,6 +310,7 @@ class RunConfig:
                 "activation": self.activation,
             },
             "beta": self.beta,
+            "conditional": self.conditional,
             "binarize": False if self.binarize == "none" else self.binarize,
             "epochs": self.epochs,
             "batch_size": self.batch_size,

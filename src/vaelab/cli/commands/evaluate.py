@@ -25,9 +25,12 @@ vaelab evaluate runs/mnist-vae --nll-samples 1000 --threads 2
 
 
 def compute_metrics(
-    estimator: Any, x: Any, *, seed: int = 0, nll_samples: int = 0, console: Console | None = None
+    estimator: Any, x: Any, *, y: Any = None, seed: int = 0, nll_samples: int = 0, console: Console | None = None
 ) -> dict[str, Any]:
     """``vaelab.metrics.evaluate`` on ``x``, with the number of examples and the settings used.
+
+    A conditional model is measured given the labels ``y`` of ``x``
+    (:func:`vaelab.metrics.conditional.evaluate_conditional`).
 
     ``nll_samples`` > 0 asks for an importance-sampled negative log-likelihood
     with that many samples per example (models that support it); its progress
@@ -35,6 +38,14 @@ def compute_metrics(
     """
     from vaelab.metrics import evaluate
 
+    if getattr(estimator, "conditional", False):
+        from vaelab.metrics.conditional import evaluate_conditional
+
+        if y is None:
+            raise UsageError("this run's model is conditional, but the split has no labels to condition it on")
+        if nll_samples > 0:
+            raise UsageError("--nll-samples is not available for a conditional model yet; leave it out")
+        return jsonable({"n_examples": int(len(x)), "seed": seed, **evaluate_conditional(estimator, x, y, seed=seed)})
     accepted = inspect.signature(evaluate).parameters
     kwargs: dict[str, Any] = {"seed": seed}
     if nll_samples > 0:
@@ -101,10 +112,10 @@ def evaluate_command(
         run_dir = RunDir.open(run)
         config = run_dir.config()
         estimator = run_dir.load_model(config)
-        x, _ = pick_split(load_run_data(config), split)
+        x, y = pick_split(load_run_data(config), split)
         console.note(f"evaluating {type(estimator).__name__} on {len(x)} {split} examples ...")
         with torch_threads(config.threads if threads is None else threads):
-            metrics = compute_metrics(estimator, x, seed=seed, nll_samples=nll_samples, console=console)
+            metrics = compute_metrics(estimator, x, y=y, seed=seed, nll_samples=nll_samples, console=console)
         run_dir.update_metrics(split, metrics)
         console.result(metrics_table(metrics))
         console.note(f"saved to {run_dir.metrics_file}")

@@ -39,12 +39,12 @@ Projection = Annotated[
 ]
 
 
-def recorded_test_metrics(run: RunDir, estimator: Any, x: Any, seed: int) -> dict[str, Any]:
+def recorded_test_metrics(run: RunDir, estimator: Any, x: Any, seed: int, y: Any = None) -> dict[str, Any]:
     """The run's recorded test metrics, computing (and saving) them if there are none."""
     recorded = run.metrics().get("test")
     if recorded:
         return recorded
-    return run.update_metrics("test", compute_metrics(estimator, x, seed=seed))["test"]
+    return run.update_metrics("test", compute_metrics(estimator, x, y=y, seed=seed))["test"]
 
 
 def history_of(estimator: Any) -> list[dict[str, Any]]:
@@ -97,7 +97,7 @@ def report_command(
             title=f"vaelab report: {run_dir.root.name}",
             description=dataset.description,
             history=history_of(loaded.estimator),
-            metrics=recorded_test_metrics(run_dir, loaded.estimator, x, config.seed),
+            metrics=recorded_test_metrics(run_dir, loaded.estimator, x, config.seed, y),
             config_text=run_dir.config_file.read_text(encoding="utf-8"),
             projection=projection,
             n_examples=n_examples,

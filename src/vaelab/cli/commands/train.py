@@ -51,6 +51,7 @@ vaelab train digits --model autoencoder
 vaelab train mnist --data-dir ../shared/data --binarize dynamic --epochs 30 --out runs/mnist-vae
 vaelab train --model pca --data mnist --data-dir ../shared/data --latent-dim 16 --out runs/mnist-pca
 vaelab train --data my_table.csv --label-column label --model autoencoder --latent-dim 4
+vaelab train mnist --data-dir ../shared/data --conditional --binarize dynamic --out runs/mnist-cvae
 vaelab train --config run.toml --epochs 5 --out runs/short
 vaelab train mnist --data-dir ../shared/data --binarize dynamic --nproc 2 --out runs/mnist-ddp
 ```
@@ -131,12 +132,15 @@ def fit_run(
             fit_kwargs = {"checkpoint_dir": run.checkpoints, "resume": continuing, "callbacks": [*cbs, *callbacks]}
             if dataset.x_valid is not None:
                 fit_kwargs["X_valid"] = dataset.x_valid
+                if config.conditional:
+                    fit_kwargs["y_valid"] = dataset.y_valid
+        labels = (dataset.y_train,) if config.conditional else ()
         console.note(
             f"training {config.estimator_name} on {len(dataset.x_train)} examples of {config.data} -> {run.root}"
         )
         started = time.perf_counter()
         try:
-            estimator.fit(dataset.x_train, **fit_kwargs)
+            estimator.fit(dataset.x_train, *labels, **fit_kwargs)
         except KeyboardInterrupt:
             logger.info("interrupted; the last checkpoint is kept")
             console.note(f"interrupted: continue the run with `vaelab resume {run.root}`")
@@ -159,7 +163,7 @@ def fit_run(
         )
         metrics: dict[str, Any] = {}
         if dataset.x_test is not None:
-            metrics = compute_metrics(estimator, dataset.x_test, seed=config.seed)
+            metrics = compute_metrics(estimator, dataset.x_test, y=dataset.y_test, seed=config.seed)
             run.update_metrics("test", metrics)
             logger.info("test metrics: %s", {k: v for k, v in metrics.items() if isinstance(v, (int, float))})
         logger.info("saved the model to %s", run.model_dir)
@@ -186,6 +190,11 @@ def start_run(
     if config.tensorboard:
         check_tensorboard()
     dataset = load_run_data(config, download=download)
+    if config.conditional and dataset.y_train is None:
+        raise ConfigError(
+            f"--conditional needs labels, but the data {config.data!r} has none; use a labelled data set "
+            "(digits, mnist, fashion-mnist, shapes) or name the label column of a table with --label-column"
+        )
     config = config.resolved(dataset)
     config.build_estimator()  # fails on inconsistent options before the folder exists
     run.create(config)
@@ -377,6 +386,14 @@ def train_command(
         ),
     ] = None,
     beta: Annotated[Optional[float], _opt("--beta", panel=MODEL, help="VAE: weight of the KL term.")] = None,
+    conditional: Annotated[
+        Optional[bool],
+        _opt(
+            "--conditional/--unconditional",
+            panel=MODEL,
+            help="VAE: condition encoder and decoder on the data's labels (a CVAE; tables: with --label-column).",
+        ),
+    ] = None,
     binarize: Annotated[
         Optional[str],
         _opt(
@@ -481,6 +498,7 @@ def train_command(
         "activation": activation,
         "likelihood": likelihood,
         "beta": beta,
+        "conditional": conditional,
         "binarize": binarize,
         "epochs": epochs,
         "batch_size": batch_size,
