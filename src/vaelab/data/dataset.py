@@ -51,6 +51,11 @@ class Dataset:
     x_valid : ndarray of shape (n_valid, ...) or None
         Validation split where the source defines one (binarized MNIST).
     y_valid : ndarray of shape (n_valid,) or None
+    factors_train, factors_test : ndarray of shape (n, n_factors) or None
+        The known factors of variation of each example, where the data set
+        has them (``shapes``), for disentanglement metrics.
+    factor_names : tuple of str
+        Names of the factors' columns.
     """
 
     name: str
@@ -62,6 +67,9 @@ class Dataset:
     description: str
     x_valid: np.ndarray | None = None
     y_valid: np.ndarray | None = None
+    factors_train: np.ndarray | None = None
+    factors_test: np.ndarray | None = None
+    factor_names: tuple[str, ...] = ()
 
     @property
     def example_shape(self) -> tuple[int, ...]:

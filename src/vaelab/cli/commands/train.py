@@ -163,7 +163,9 @@ def fit_run(
         )
         metrics: dict[str, Any] = {}
         if dataset.x_test is not None:
-            metrics = compute_metrics(estimator, dataset.x_test, y=dataset.y_test, seed=config.seed)
+            metrics = compute_metrics(
+                estimator, dataset.x_test, y=dataset.y_test, factors=dataset.factors_test, seed=config.seed
+            )
             run.update_metrics("test", metrics)
             logger.info("test metrics: %s", {k: v for k, v in metrics.items() if isinstance(v, (int, float))})
         logger.info("saved the model to %s", run.model_dir)
@@ -321,7 +323,7 @@ def train_command(
             "-d",
             panel=DATA,
             help=(
-                "A built-in data set (digits, mnist, fashion-mnist, binarized-mnist), a .npy/.npz/.csv file "
+                "A built-in data set (digits, mnist, fashion-mnist, binarized-mnist, shapes, shapes64), a .npy/.npz/.csv file "
                 "or a folder of images."
             ),
         ),
