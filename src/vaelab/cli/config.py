@@ -77,6 +77,8 @@ class RunConfig:
     hidden_dims : tuple of int
         Hidden widths (MLP) or channels (conv); empty = the network's default.
     activation : str
+    norm : str
+        Conv only: ``"none"``, ``"batch"`` or ``"group"`` normalization after each hidden convolution.
     likelihood : str
         ``"bernoulli"``, ``"continuous_bernoulli"``, ``"gaussian"`` or ``"auto"``
         (Bernoulli for binary data, the model's default for data in [0, 1],
@@ -117,6 +119,7 @@ class RunConfig:
     network: str = "mlp"
     hidden_dims: tuple[int, ...] = ()
     activation: str = "relu"
+    norm: str = "none"
     likelihood: str = AUTO
     beta: float = 1.0
     conditional: bool = False
@@ -149,6 +152,9 @@ class RunConfig:
             )
         _choice("network", self.network, NETWORKS.names())
         _choice("activation", self.activation, sorted(ACTIVATIONS))
+        _choice("norm", self.norm, ["none", "batch", "group"])
+        if self.norm != "none" and self.network != "conv":
+            raise ConfigError(f"norm = {self.norm!r} applies to network conv, got network {self.network!r}")
         _choice("likelihood", self.likelihood, [AUTO, *LIKELIHOODS.names()])
         _choice("binarize", self.binarize, list(BINARIZE))
         _choice("lr_schedule", self.lr_schedule, list(LR_SCHEDULES))
@@ -308,6 +314,7 @@ class RunConfig:
                 "kind": self.network,
                 "hidden_dims": list(self.hidden_dims) or None,
                 "activation": self.activation,
+                **({"norm": self.norm} if self.norm != "none" else {}),
             },
             "beta": self.beta,
             "conditional": self.conditional,

@@ -323,8 +323,8 @@ def train_command(
             "-d",
             panel=DATA,
             help=(
-                "A built-in data set (digits, mnist, fashion-mnist, binarized-mnist, shapes, shapes64), a .npy/.npz/.csv file "
-                "or a folder of images."
+                "A built-in data set (digits, mnist, fashion-mnist, binarized-mnist, shapes, shapes64), "
+                "a .npy/.npz/.csv file or a folder of images."
             ),
         ),
     ] = None,
@@ -375,6 +375,10 @@ def train_command(
     ] = None,
     activation: Annotated[
         Optional[str], _opt("--activation", panel=MODEL, help="relu, tanh, elu, gelu, silu, leaky_relu or softplus.")
+    ] = None,
+    norm: Annotated[
+        Optional[str],
+        _opt("--norm", panel=MODEL, help="conv: none, batch or group normalization after each hidden convolution."),
     ] = None,
     likelihood: Annotated[
         Optional[str],
@@ -498,6 +502,7 @@ def train_command(
         "network": network,
         "hidden_dims": parse_dims(hidden_dims),
         "activation": activation,
+        "norm": norm,
         "likelihood": likelihood,
         "beta": beta,
         "conditional": conditional,
