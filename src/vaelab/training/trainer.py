@@ -4,7 +4,9 @@ The trainer knows nothing about the model it trains: it calls
 ``module(batch)`` (``module(*batch)`` when a batch is a tuple of tensors, such
 as examples and their conditions), minimizes ``output.loss`` and logs
 ``output.terms()``. Everything model-specific (a KL weight schedule, say) is a
-callback.
+callback. A model with several players (a VAE-GAN) declares its optimizer
+groups and their losses (:mod:`vaelab.training.optimizers`); the trainer then
+keeps one optimizer per group and moves each group by its own loss.
 
 The loop is lean, since on small models a library's own overhead decides its
 speed (``benchmarks/throughput.py`` measures it against a bare PyTorch loop):
@@ -45,6 +47,7 @@ from vaelab.models.base import ModelOutput
 from vaelab.training import distributed
 from vaelab.training.callbacks import Callback, ProgressBar
 from vaelab.training.checkpoint import has_checkpoint, load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from vaelab.training.optimizers import OptimizerSet, has_optimizer_groups
 from vaelab.training.sums import TermSums
 
 logger = logging.getLogger(__name__)
@@ -288,7 +291,13 @@ class Trainer:
             raise InputError("distributed training needs a source with a batch_size (InMemorySource, MemmapSource)")
         self.device = device
         self.module = module.to(device)
-        self.optimizer = make_optimizer(module.parameters(), cfg, device)
+        if has_optimizer_groups(module):
+            if self.world_size > 1:
+                raise InputError(f"{type(module).__name__} has several optimizers and trains in one process only")
+            groups = module.optimizer_groups()
+            self.optimizer = OptimizerSet(groups, lambda ps: make_optimizer(ps, cfg, device), cfg.learning_rate)
+        else:
+            self.optimizer = make_optimizer(module.parameters(), cfg, device)
         self.batches_per_epoch = len(train)
         self._sums = TermSums(device)
         self._callbacks = [cb for cb in self.callbacks if self.rank == 0 or not _main_process_only(cb)]
@@ -382,7 +391,7 @@ class Trainer:
             if scheduled:
                 lr = scheduled_lr(cfg.lr_schedule, cfg.learning_rate, state.step, total_steps)
                 for group in self.optimizer.param_groups:
-                    group["lr"] = lr
+                    group["lr"] = lr * group.get("lr_scale", 1.0)
             if transform is not None:
                 generator.manual_seed(_batch_seed(cfg.seed, epoch, state.batch, self.rank))
                 xb = transform_first(transform, xb, generator)
@@ -445,6 +454,11 @@ class Trainer:
                 out: ModelOutput = call_module(module, xb)
         else:
             out = call_module(module, xb)
+        if isinstance(opt, OptimizerSet):  # several players, each moved by its own loss (no loss scaling)
+            opt.zero_grad(set_to_none=True)
+            opt.backward(self.module.group_losses(out), weight, cfg.grad_clip)
+            opt.step()
+            return out
         loss = out.loss if weight == 1.0 else out.loss * weight  # a rank's share of the global batch
         opt.zero_grad(set_to_none=True)
         if scaler is not None:
@@ -464,6 +478,8 @@ class Trainer:
     def _amp(self, device: torch.device) -> tuple[torch.dtype | None, Any]:
         if not (self.config.amp and device.type == "cuda"):
             return None, None
+        if isinstance(self.optimizer, OptimizerSet):  # per-group gradients: bfloat16 autocast only, no loss scaler
+            return (torch.bfloat16, None) if torch.cuda.is_bf16_supported() else (None, None)
         if torch.cuda.is_bf16_supported():
             return torch.bfloat16, None
         return torch.float16, torch.amp.GradScaler("cuda")
