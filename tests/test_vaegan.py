@@ -66,6 +66,13 @@ def test_each_player_moves_only_by_its_own_loss() -> None:
     assert all(torch.equal(p.grad, e) for p, e in zip(dis, expected_dis))
     assert all(torch.equal(p.grad, e) for p, e in zip(enc, expected_enc))
     assert not torch.equal(total[0], dis[0].grad)
+    # a group left out of the losses pauses: no gradient, and its weights do not move
+    before = [p.detach().clone() for p in dis]
+    opt.zero_grad()
+    out = model(_images(8))
+    opt.backward({"encoder": out.extra["encoder_loss"], "decoder": out.extra["decoder_loss"]})
+    opt.step()
+    assert all(p.grad is None for p in dis) and all(torch.equal(p, b) for p, b in zip(dis, before))
 
 
 def test_short_run_moves_both_gan_losses_without_nan() -> None:
@@ -139,3 +146,12 @@ def test_cli_trains_a_vaegan(tmp_path: Path) -> None:
     assert main(argv) == 0
     assert json.loads((out / "model" / "config.json").read_text())["class_name"] == "VAEGAN"
     assert "generator_gan" in (out / "history.csv").read_text()
+
+
+def test_balance_pauses_the_winning_player() -> None:
+    from vaelab.models.vaegan import balance
+
+    assert balance(0.7, 0.7, 0.68, 0.35) == (True, True)  # near chance: both train
+    assert balance(0.1, 0.7, 0.68, 0.35) == (False, True)  # the discriminator wins on the data: it pauses
+    assert balance(0.7, 1.2, 0.68, 0.35) == (True, False)  # it loses on the fakes: the GAN term pauses
+    assert balance(0.1, 1.2, 0.68, 0.35) == (True, True)  # both would pause: both train

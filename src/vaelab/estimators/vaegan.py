@@ -6,11 +6,11 @@ parameters. ``transform``, ``sample``, ``score_samples`` (the pixel ELBO, for
 comparison with VAEs; the VAE-GAN does not maximize it), saving and loading
 are the VAE's.
 
-Defaults, chosen for MNIST on a CPU: the discriminator of two stride-2
-convolutions (32, 64) and a 256-d feature layer, gamma = 1, no pixel loss,
-Adam with betas (0.5, 0.999) for all three players at the estimator's
-learning rate (default 2e-4 here, as DCGAN), and no validation split (the
-GAN's loss does not say when to stop).
+Defaults, chosen for MNIST: the discriminator of two stride-2 convolutions
+(32, 64) and a 256-d feature layer, gamma = 1, no pixel loss, the balance of
+the players on, Adam with betas (0.5, 0.999) for all three players at the
+estimator's learning rate (default 2e-4 here, as DCGAN), and no validation
+split (the GAN's loss does not say when to stop).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from vaelab.estimators.neural import VAE
 from vaelab.models.vaegan import VAEGANConfig, VAEGANModel
 
 OWN_DEFAULTS = {"discriminator_dims": (32, 64), "feature_dim": 256, "gamma": 1.0, "pixel_weight": 0.0,
-                "discriminator_lr_scale": 1.0}
+                "discriminator_lr_scale": 1.0, "balance": True}
 CHANGED_VAE_DEFAULTS = {"learning_rate": 2e-4, "validation_fraction": 0.0}
 
 
@@ -44,6 +44,9 @@ class VAEGAN(VAE):
         Weight of a pixel -log p(x|z) term added to the encoder's and decoder's losses.
     discriminator_lr_scale : float, default 1.0
         The discriminator's learning rate relative to ``learning_rate``.
+    balance : bool, default True
+        Pause the discriminator while it wins and the decoder's GAN term while it
+        loses (Larsen et al.'s update rule; see :mod:`vaelab.models.vaegan`).
     **VAE parameters
         Every parameter of :class:`~vaelab.VAE` (``learning_rate`` defaults to
         2e-4 and ``validation_fraction`` to 0 here); ``conditional`` must stay False.
@@ -79,6 +82,7 @@ class VAEGAN(VAE):
             gamma=float(self.gamma),
             pixel_weight=float(self.pixel_weight),
             discriminator_lr_scale=float(self.discriminator_lr_scale),
+            balance=bool(self.balance),
         )
 
 

@@ -16,8 +16,15 @@ and three players move by their own losses (Larsen et al., Algorithm 1):
     decoder        <- grad of  gamma * L_llike - L_GAN     (non-saturating: -log Dis(x~) - log Dis(x_p))
     discriminator  <- grad of  -L_GAN                       (binary cross-entropy, data = 1)
 
-``pixel_weight`` > 0 adds the decoder likelihood's -log p(x|z) to the
-encoder's and decoder's losses (0 in the paper). The model declares the three
+Update rule (the balance of Larsen et al.'s released code): with
+``balance`` on, the discriminator skips a step while it is winning, that is
+while its mean cross-entropy on the data or on the fakes is below
+``equilibrium - margin`` (0.68 - 0.35 nats; chance is log 2 = 0.69), and the
+decoder drops its GAN term while the discriminator is losing (either
+cross-entropy above ``equilibrium + margin``); if both would pause, both
+train. The decisions are taken from the batch's own losses, so a resumed run
+takes the same ones. ``pixel_weight`` > 0 adds the decoder likelihood's
+-log p(x|z) to the encoder's and decoder's losses (0 in the paper). The model declares the three
 optimizer groups and their losses (:mod:`vaelab.training.optimizers`), so the
 trainer trains it without knowing what it is. ``forward``'s ``loss`` is the
 encoder's objective, beta * KL + feature reconstruction (what validation
@@ -54,6 +61,15 @@ def discriminator_loss(logit_real: Tensor, *logits_fake: Tensor) -> Tensor:
     return loss
 
 
+def balance(real_bce: float, fake_bce: float, equilibrium: float, margin: float) -> tuple[bool, bool]:
+    """(train the discriminator, train the decoder's GAN term) from the discriminator's mean cross-entropies."""
+    train_dis = not (real_bce < equilibrium - margin or fake_bce < equilibrium - margin)
+    train_gen = not (real_bce > equilibrium + margin or fake_bce > equilibrium + margin)
+    if not (train_dis or train_gen):
+        return True, True
+    return train_dis, train_gen
+
+
 def generator_loss(*logits_fake: Tensor) -> Tensor:
     """The generator's non-saturating GAN loss per example: -sum_fakes log D(x_fake), shapes (B,) -> (B,)."""
     return sum(F.binary_cross_entropy_with_logits(l, torch.ones_like(l), reduction="none") for l in logits_fake)
@@ -75,6 +91,10 @@ class VAEGANConfig(VAEConfig):
         Weight of the pixel -log p(x|z) added to the encoder's and decoder's losses (0: Larsen et al.).
     discriminator_lr_scale : float
         The discriminator's learning rate relative to the trainer's.
+    balance : bool
+        Pause the winning player (see the module docstring).
+    equilibrium, margin : float
+        The balance's thresholds, nats of the discriminator's cross-entropy.
     """
 
     discriminator_dims: tuple[int, ...] = (32, 64)
@@ -82,6 +102,9 @@ class VAEGANConfig(VAEConfig):
     gamma: float = 1.0
     pixel_weight: float = 0.0
     discriminator_lr_scale: float = 1.0
+    balance: bool = True
+    equilibrium: float = 0.68
+    margin: float = 0.35
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -124,7 +147,11 @@ class VAEGANModel(VAEModel):
         }
 
     def group_losses(self, output: ModelOutput) -> dict[str, Tensor]:
-        return {name: output.extra[f"{name}_loss"] for name in GROUPS}
+        """The losses of the players that train this step (the discriminator's is left out while it pauses)."""
+        losses = {name: output.extra[f"{name}_loss"] for name in GROUPS}
+        if float(output.extra["train_discriminator"]) == 0.0:
+            del losses["discriminator"]
+        return losses
 
     def forward(self, x: Tensor, c: Tensor | None = None, *, generator: torch.Generator | None = None) -> ModelOutput:
         cfg = self.config
@@ -143,8 +170,13 @@ class VAEGANModel(VAEModel):
         kl_mean = kl.mean()
         gan_gen = generator_loss(logit_recon, logit_prior).mean()
         gan_dis = discriminator_loss(logit_real, logit_recon, logit_prior).mean()
+        train_dis, train_gen = True, True
+        if cfg.balance and self.training:
+            real_bce = float(discriminator_loss(logit_real.detach()).mean())
+            fake_bce = float(generator_loss(-logit_recon.detach(), -logit_prior.detach()).mean()) / 2
+            train_dis, train_gen = balance(real_bce, fake_bce, cfg.equilibrium, cfg.margin)
         encoder_loss = self.beta * kl_mean + feature + cfg.pixel_weight * pixel
-        decoder_loss = cfg.gamma * feature + gan_gen + cfg.pixel_weight * pixel
+        decoder_loss = cfg.gamma * feature + (gan_gen if train_gen else 0.0) + cfg.pixel_weight * pixel
         extra = {
             "feature_reconstruction": feature,
             "generator_gan": gan_gen,
@@ -152,5 +184,7 @@ class VAEGANModel(VAEModel):
             "encoder_loss": encoder_loss,
             "decoder_loss": decoder_loss,
             "discriminator_loss": gan_dis,
+            "train_discriminator": logit_real.new_tensor(float(train_dis)),
+            "train_generator": logit_real.new_tensor(float(train_gen)),
         }
         return ModelOutput(loss=encoder_loss, reconstruction=pixel, kl=kl_mean, z=z, params=params, extra=extra)

@@ -10,8 +10,9 @@ declares them instead, and the trainer stays model-agnostic:
 - ``model.group_losses(output)`` returns ``{name: loss}`` from the output of
   one forward pass. Each optimizer's parameters are moved by the gradient of
   their own loss alone (``torch.autograd.grad``, so one player's loss never
-  leaks gradients into another's parameters); all optimizers then step, in
-  the declared order.
+  leaks gradients into another's parameters); the optimizers then step, in
+  the declared order. A group left out of ``group_losses`` pauses for that
+  step (its model's update rule: a GAN's winning player, say).
 
 :class:`OptimizerSet` looks like one optimizer to the checkpoint code: its
 state dict is the optimizers' state dicts joined (parameter ids offset, each
@@ -83,13 +84,14 @@ class OptimizerSet:
 
     def backward(self, losses: dict[str, Tensor], weight: float = 1.0, grad_clip: float | None = None) -> None:
         """Set each group's gradients to those of its own loss (times ``weight``), optionally clipped."""
-        missing = [n for n in self.names if n not in losses]
-        if missing:
-            raise InputError(f"group_losses() returned no loss for the optimizer groups {missing}")
-        for i, name in enumerate(self.names):
+        unknown = [n for n in losses if n not in self.names]
+        if unknown or not losses:
+            raise InputError(f"group_losses() returned losses for {sorted(losses)}; the groups are {self.names}")
+        active = [n for n in self.names if n in losses]  # a group left out pauses this step (no gradient, no step)
+        for i, name in enumerate(active):
             params = self.params[name]
             loss = losses[name] if weight == 1.0 else losses[name] * weight
-            grads = torch.autograd.grad(loss, params, retain_graph=i < len(self.names) - 1, allow_unused=True)
+            grads = torch.autograd.grad(loss, params, retain_graph=i < len(active) - 1, allow_unused=True)
             for p, g in zip(params, grads):
                 p.grad = g
             if grad_clip:
