@@ -74,8 +74,8 @@ def print_summary() -> None:
     print(markdown_table(["model", "seeds", "MIG (mean)", "MIG (min-max)", "test BCE (nats/image)", "train s"], rows))
     if results:
         print()
-        print("Measured under load on a shared machine (2 logical CPUs, load averages "
-              f"{', '.join(sorted({r['machine']['load average (1, 5, 15 min) at start; at the end'] for r in results}))}).")
+        loads = sorted({r["machine"]["load average (1, 5, 15 min) at start; at the end"] for r in results})
+        print(f"Measured under load on a shared machine (2 logical CPUs, load averages {', '.join(loads)}).")
         print("Commands:")
         for r in results:
             print(f"- `{r['command']}`")

@@ -104,6 +104,16 @@ def test_attribute_vectors_condition_the_model() -> None:
         vae.sample(4, y=attributes[:4, :1])
 
 
+def test_conditional_accuracy_needs_a_digit_model(cvae) -> None:
+    from vaelab.metrics.conditional import conditional_accuracy, evaluate_conditional
+
+    vae, X, y, _ = cvae
+    with pytest.raises(InputError, match=r"28x28 images over the classes 0-9, got one over \['a', 'b'\]"):
+        conditional_accuracy(vae)
+    metrics = evaluate_conditional(vae, X, y)
+    assert metrics["elbo"] == pytest.approx(vae.score(X, y)) and "conditional_accuracy" not in metrics
+
+
 def test_cvae_round_trips_through_save_and_load(cvae, tmp_path: Path) -> None:
     vae, X, y, _ = cvae
     vae.save(tmp_path / "m")

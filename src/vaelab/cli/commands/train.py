@@ -177,7 +177,7 @@ def finish(run: RunDir, config: RunConfig, metrics: dict[str, Any], console: Con
     if metrics:
         console.result(metrics_table(metrics))
     console.note(f"next: vaelab report {run.root}    (an HTML report with figures)")
-    if config.model == "vae":
+    if config.model in ("vae", "vaegan"):
         console.note(f"      vaelab sample {run.root} -n 64 --seed 0")
 
 
@@ -357,7 +357,9 @@ def train_command(
             help=("Fetch a missing built-in data set (mnist, fashion-mnist, binarized-mnist) into --data-dir."),
         ),
     ] = False,
-    model: Annotated[Optional[str], _opt("--model", "-m", panel=MODEL, help="pca, autoencoder or vae.")] = None,
+    model: Annotated[
+        Optional[str], _opt("--model", "-m", panel=MODEL, help="pca, autoencoder, vae or vaegan (a VAE-GAN).")
+    ] = None,
     latent_dim: Annotated[
         Optional[int], _opt("--latent-dim", "-z", panel=MODEL, help="Size of the latent code.")
     ] = None,
@@ -482,7 +484,7 @@ def train_command(
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
-    """Train PCA, an autoencoder or a VAE and write a run directory.
+    """Train PCA, an autoencoder, a VAE (conditional with --conditional) or a VAE-GAN and write a run directory.
 
     The run directory gets config.toml (every option, resolved), the model
     (model/config.json + model.safetensors), history.csv, metrics.json (test
