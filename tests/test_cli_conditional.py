@@ -68,3 +68,18 @@ def test_bad_conditional_input_is_one_clear_line(work: Path, argv, message, caps
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:") and message in err[0], err
     assert not (work / "never").exists()
+
+
+def test_conditional_on_a_table_with_a_label_column(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    kind = np.where(rng.random(120) < 0.5, 3, 5)  # a numeric table (load_csv reads numbers only)
+    values = rng.random((120, 4)) + (kind == 5)[:, None] * 2.0
+    lines = ["a,b,c,d,kind"] + [",".join(f"{v:.4f}" for v in row) + f",{k}" for row, k in zip(values, kind)]
+    (tmp_path / "table.csv").write_text("\n".join(lines) + "\n")
+    out = tmp_path / "run"
+    assert vaelab("train", "--data", tmp_path / "table.csv", "--label-column", "kind", "--conditional",
+                  "--epochs", 1, "--out", out, *TINY) == 0
+    config = json.loads((out / "model" / "config.json").read_text())
+    assert config["fitted"]["condition"]["classes"] == [3, 5]
+    assert vaelab("sample", out, "--label", "5", "-n", 3, "--out", tmp_path / "s.npy", "--quiet") == 0
+    assert np.load(tmp_path / "s.npy").shape == (3, 4)
