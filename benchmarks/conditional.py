@@ -10,6 +10,7 @@ more overall). One row per network, each its own command and result file
 
     nice -n 10 python benchmarks/conditional.py --row cvae-mlp --minutes 3 --threads 1
     nice -n 10 python benchmarks/conditional.py --row cvae-mlp-z4 --minutes 3 --threads 1   # a 4-d code
+    nice -n 10 python benchmarks/conditional.py --row cvae-mlp-z2 --minutes 3 --threads 1   # a 2-d code
     python benchmarks/conditional.py --table
 
 The full version: ``--minutes 20 --n-train 60000 --per-class 1000``.
@@ -23,7 +24,8 @@ from _common import parser, setup
 from _rows import WallClock, mnist, print_table, run_rows
 
 TABLE = "issue11-conditional"
-ROWS = {"cvae-mlp": ("mlp", None), "cvae-conv": ("conv", None), "cvae-mlp-z4": ("mlp", 4)}  # (network, latent_dim)
+# (network, latent_dim; None: --latent-dim)
+ROWS = {"cvae-mlp": ("mlp", None), "cvae-conv": ("conv", None), "cvae-mlp-z4": ("mlp", 4), "cvae-mlp-z2": ("mlp", 2)}
 
 
 def main() -> None:
