@@ -26,14 +26,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import _common
-import numpy as np
 import torch
 
 import vaelab

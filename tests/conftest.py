@@ -25,6 +25,17 @@ def data_dir() -> Path:
 
 
 @pytest.fixture
+def single_thread():
+    """One torch thread for the test (tiny models: fastest, and steady on a shared machine)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
 

@@ -24,6 +24,8 @@ TINY: dict[str, dict[str, Any]] = {
     "PCA": dict(latent_dim=3),
     "Autoencoder": dict(latent_dim=3, network=NET, epochs=3, batch_size=16, device="cpu", seed=0),
     "VAE": dict(latent_dim=3, network=NET, epochs=3, batch_size=16, device="cpu", seed=0),
+    "VAEGAN": dict(latent_dim=3, network=NET, discriminator_dims=(16,), feature_dim=8, epochs=3, batch_size=16,
+                   device="cpu", seed=0),
 }
 _VAE = TINY["VAE"]
 TINY.update({
@@ -102,7 +104,8 @@ def test_deterministic_under_a_seed(name, X):
     np.testing.assert_array_equal(a.transform(X), b.transform(X))
 
 
-@pytest.mark.parametrize("name", NAMES)
+# a GAN's players play a game: no single scalar of theirs must fall (the VAE-GAN's test_vaegan.py checks its losses move)
+@pytest.mark.parametrize("name", [n for n in NAMES if n != "VAEGAN"])
 def test_fitting_lowers_the_loss_on_a_fixed_batch(name, X):
     model = make(name, **({} if name == "PCA" else {"epochs": 20, "learning_rate": 1e-2})).fit(X)
     batch = torch.from_numpy(X[:16])

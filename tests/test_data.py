@@ -312,7 +312,7 @@ def test_image_folder(tmp_path: Path) -> None:
 
 
 def test_load_dataset_builtin_names(data_dir: Path, binarized_dir: Path) -> None:
-    assert available_datasets() == ["binarized-mnist", "digits", "fashion-mnist", "mnist"]
+    assert available_datasets() == ["binarized-mnist", "digits", "fashion-mnist", "mnist", "shapes", "shapes64"]
     digits = load_dataset("digits")
     assert isinstance(digits, Dataset) and digits.x_train.shape == (1438, 8, 8)
     assert digits.x_test.shape == (359, 8, 8) and not digits.binary and digits.x_valid is None

@@ -77,6 +77,8 @@ class RunConfig:
     hidden_dims : tuple of int
         Hidden widths (MLP) or channels (conv); empty = the network's default.
     activation : str
+    norm : str
+        Conv only: ``"none"``, ``"batch"`` or ``"group"`` normalization after each hidden convolution.
     likelihood : str
         ``"bernoulli"``, ``"continuous_bernoulli"``, ``"gaussian"`` or ``"auto"``
         (Bernoulli for binary data, the model's default for data in [0, 1],
@@ -102,6 +104,9 @@ class RunConfig:
         VAE only: weight of the total correlation (beta-TCVAE; 1 = the ELBO).
     stochastic_layers : int
         VAE only: 1, or 2 (Burda et al.'s two-layer model).
+    conditional : bool
+        VAE only: a conditional VAE on the data's labels (built-in labels, or
+        ``label_column`` of a table); the data must have labels.
     binarize : str
         ``"none"`` or ``"dynamic"`` (resample binary pixels from grey levels each batch).
     epochs, batch_size, learning_rate, validation_fraction : training settings.
@@ -140,6 +145,7 @@ class RunConfig:
     network: str = "mlp"
     hidden_dims: tuple[int, ...] = ()
     activation: str = "relu"
+    norm: str = "none"
     likelihood: str = AUTO
     beta: float = 1.0
     kl_schedule: str = ""
@@ -151,6 +157,7 @@ class RunConfig:
     components: int = 0
     tc_beta: float = 1.0
     stochastic_layers: int = 1
+    conditional: bool = False
     binarize: str = "none"
     epochs: int = 30
     batch_size: int = 128
@@ -182,6 +189,9 @@ class RunConfig:
             )
         _choice("network", self.network, NETWORKS.names())
         _choice("activation", self.activation, sorted(ACTIVATIONS))
+        _choice("norm", self.norm, ["none", "batch", "group"])
+        if self.norm != "none" and self.network != "conv":
+            raise ConfigError(f"norm = {self.norm!r} applies to network conv, got network {self.network!r}")
         _choice("likelihood", self.likelihood, [AUTO, *LIKELIHOODS.names()])
         _choice("binarize", self.binarize, list(BINARIZE))
         _choice("lr_schedule", self.lr_schedule, list(LR_SCHEDULES))
@@ -199,6 +209,10 @@ class RunConfig:
         if not self.beta >= 0:
             raise ConfigError(f"beta must be >= 0, got {self.beta}")
         _check_vae_options(self)
+        if self.conditional and self.model != "vae":
+            raise ConfigError(f"conditional applies to model vae, got model {self.model!r}")
+        if self.conditional and self.nproc > 1:
+            raise ConfigError("conditional training runs in one process; leave nproc at 1")
         if self.nproc > 1 and self.model == "pca":
             raise ConfigError("nproc applies to the trained models (autoencoder, vae); PCA is fitted in closed form in one process")
         if self.binarize == "dynamic" and self.likelihood not in (AUTO, "bernoulli"):
@@ -342,6 +356,7 @@ class RunConfig:
                 "kind": self.network,
                 "hidden_dims": list(self.hidden_dims) or None,
                 "activation": self.activation,
+                **({"norm": self.norm} if self.norm != "none" else {}),
             },
             "beta": self.beta,
             "kl_schedule": self.kl_schedule or None,
@@ -352,6 +367,7 @@ class RunConfig:
             "prior": {"name": self.prior, "components": self.components} if self.components else self.prior,
             "tc_beta": self.tc_beta,
             "stochastic_layers": self.stochastic_layers,
+            "conditional": self.conditional,
             "binarize": False if self.binarize == "none" else self.binarize,
             "epochs": self.epochs,
             "batch_size": self.batch_size,

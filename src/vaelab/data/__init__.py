@@ -11,6 +11,7 @@ module                   holds
 ``images``               image folders (:func:`load_image_folder`)
 ``dataset``              :class:`Dataset`, the registry and :func:`load_dataset`
 ``builtin``              the registered built-in data sets, :func:`load_digits`
+``shapes``               ``shapes``: rendered images with known factors (:func:`make_shapes`)
 ``streaming``            :class:`InMemorySource`, :class:`MemmapSource`
 =======================  =====================================================
 
@@ -18,6 +19,7 @@ Importing this package registers the built-in data sets; it reads no files.
 """
 
 from vaelab.data import builtin as _builtin  # noqa: F401  (fills the registry)
+from vaelab.data import shapes as _shapes  # noqa: F401  (registers shapes, shapes64)
 from vaelab.data.amat import load_binarized_mnist
 from vaelab.data.arrays import load_array, load_csv
 from vaelab.data.builtin import load_digits
@@ -25,6 +27,7 @@ from vaelab.data.dataset import Dataset, available_datasets, load_dataset, regis
 from vaelab.data.idx import read_idx
 from vaelab.data.images import load_image_folder
 from vaelab.data.mnist import load_mnist
+from vaelab.data.shapes import make_shapes
 from vaelab.data.streaming import InMemorySource, LoaderSource, MemmapSource
 
 __all__ = [
@@ -40,6 +43,7 @@ __all__ = [
     "load_digits",
     "load_image_folder",
     "load_mnist",
+    "make_shapes",
     "read_idx",
     "register_dataset",
 ]

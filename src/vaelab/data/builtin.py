@@ -7,6 +7,7 @@ name                      splits                                  files under da
 ``mnist``                 canonical 60,000 / 10,000               ``mnist/`` or root
 ``fashion-mnist``         canonical 60,000 / 10,000               ``fashion-mnist/`` or root
 ``binarized-mnist``       50,000 / 10,000 valid / 10,000 test     ``binarized_mnist/`` or root
+``shapes``, ``shapes64``  20,000 / 5,000 rendered (seed 0)       none (see ``shapes.py``)
 ========================  ======================================  =====================
 """
 

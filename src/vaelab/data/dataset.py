@@ -54,6 +54,11 @@ class Dataset:
     class_names : tuple of str or None
         Name of each label value 0..K-1 where the data set defines them
         (Fashion-MNIST's "T-shirt/top", ...; the digits' "0".."9").
+    factors_train, factors_test : ndarray of shape (n, n_factors) or None
+        The known factors of variation of each example, where the data set
+        has them (``shapes``), for disentanglement metrics.
+    factor_names : tuple of str
+        Names of the factors' columns.
     """
 
     name: str
@@ -66,6 +71,9 @@ class Dataset:
     x_valid: np.ndarray | None = None
     y_valid: np.ndarray | None = None
     class_names: tuple[str, ...] | None = None
+    factors_train: np.ndarray | None = None
+    factors_test: np.ndarray | None = None
+    factor_names: tuple[str, ...] = ()
 
     @property
     def example_shape(self) -> tuple[int, ...]:

@@ -3,5 +3,6 @@
 from vaelab.estimators.base import ESTIMATORS, EncoderDecoderEstimator, load
 from vaelab.estimators.neural import Autoencoder, NeuralEstimator, VAE
 from vaelab.estimators.pca import PCA
+from vaelab.estimators.vaegan import VAEGAN
 
-__all__ = ["ESTIMATORS", "PCA", "VAE", "Autoencoder", "EncoderDecoderEstimator", "NeuralEstimator", "load"]
+__all__ = ["ESTIMATORS", "PCA", "VAE", "VAEGAN", "Autoencoder", "EncoderDecoderEstimator", "NeuralEstimator", "load"]

@@ -22,6 +22,7 @@ from vaelab.data.streaming import InMemorySource
 from vaelab.errors import InputError
 from vaelab.estimators import vae_options
 from vaelab.estimators.base import ESTIMATORS, EncoderDecoderEstimator, _like_input
+from vaelab.estimators.conditional import ConditionalMixin
 from vaelab.likelihoods import build_likelihood
 from vaelab.models.autoencoder import AutoencoderConfig, AutoencoderModel
 from vaelab.models.vae import VAEConfig, VAEModel
@@ -59,14 +60,15 @@ class NeuralEstimator(EncoderDecoderEstimator):
         if unknown:
             raise InputError(f"unknown trainer_options {sorted(unknown)}; valid keys: {', '.join(TRAINER_OPTIONS)}")
 
-    def _split(self, X: Tensor) -> tuple[Tensor, Tensor | None]:
-        """A seeded random train/validation split."""
+    def _split(self, X: Tensor, C: Tensor | None = None) -> tuple[Tensor, Tensor | None, Tensor | None, Tensor | None]:
+        """A seeded random train/validation split of X (and of its conditions C): X_train, X_valid, C_train, C_valid."""
         n = X.shape[0]
         n_valid = int(round(n * self.validation_fraction))
         if n_valid == 0 or n_valid == n:
-            return X, None
+            return X, None, C, None
         order = torch.randperm(n, generator=torch.Generator().manual_seed(self.seed))
-        return X[order[n_valid:]], X[order[:n_valid]]
+        train, valid = order[n_valid:], order[:n_valid]
+        return X[train], X[valid], None if C is None else C[train], None if C is None else C[valid]
 
     def _fit(
         self,
@@ -76,8 +78,10 @@ class NeuralEstimator(EncoderDecoderEstimator):
         resume: bool = False,
         callbacks: Sequence[Callback] = (),
         X_valid: Any = None,
+        condition: Tensor | None = None,
+        condition_valid: Tensor | None = None,
     ) -> None:
-        """Train a new module on ``X``.
+        """Train a new module on ``X`` (with the condition vectors ``condition`` (n, K) of a conditional model).
 
         Parameters
         ----------
@@ -92,12 +96,14 @@ class NeuralEstimator(EncoderDecoderEstimator):
         self._validate_params(X.shape[0])
         self._check_data(X, "X")
         if X_valid is None:
-            X_train, X_val = self._split(X)
+            X_train, X_val, C_train, C_val = self._split(X, condition)
         else:
-            X_train, X_val = X, self._check_valid(X_valid)
+            X_train, X_val, C_train, C_val = X, self._check_valid(X_valid), condition, condition_valid
         batch = min(self.batch_size, X_train.shape[0])  # fewer rows than a batch still train
-        train = InMemorySource(X_train, batch_size=batch, seed=self.seed)
-        valid = None if X_val is None else InMemorySource(X_val, batch_size=max(batch, 256), seed=self.seed)
+        train = InMemorySource(X_train, batch_size=batch, seed=self.seed, condition=C_train)
+        valid = None
+        if X_val is not None:
+            valid = InMemorySource(X_val, batch_size=max(batch, 256), seed=self.seed, condition=C_val)
         self._train(train, valid, checkpoint_dir, resume, callbacks)
 
     def fit_source(
@@ -383,7 +389,7 @@ class Autoencoder(NeuralEstimator):
 
 
 @ESTIMATORS.register("VAE")
-class VAE(NeuralEstimator):
+class VAE(ConditionalMixin, NeuralEstimator):
     __doc__ = f"""A variational autoencoder, trained on the (beta-weighted) ELBO or the IWAE bound.
 
     Parameters
@@ -409,6 +415,12 @@ class VAE(NeuralEstimator):
         Weight of the total correlation (beta-TCVAE, Chen et al. 2018); 1.0 is the ELBO.
     stochastic_layers : int
         1, or 2 for Burda et al.'s two-layer model (z2 has latent_dim // 2 units).
+    conditional : bool
+        A conditional VAE (Sohn et al. 2015): ``fit(X, y)`` with class labels,
+        one-hot rows or numeric attributes ``y``; the encoder and the decoder
+        see the label, and ``transform``, ``reconstruct``, ``inverse_transform``,
+        ``score_samples`` and ``sample`` take ``y`` (see
+        :mod:`vaelab.estimators.conditional`).
 
     Attributes
     ----------
@@ -416,6 +428,9 @@ class VAE(NeuralEstimator):
     history_ : list of dict
         Per-epoch training (and validation) loss terms.
     input_shape_ : tuple of int
+    condition_encoding_ : ConditionEncoding
+        (conditional only) How labels become condition vectors; ``.classes``
+        lists the classes seen in training.
 
     Examples
     --------
@@ -444,6 +459,7 @@ class VAE(NeuralEstimator):
         gradient: str = "standard",
         tc_beta: float = 1.0,
         stochastic_layers: int = 1,
+        conditional: bool = False,
         binarize: bool | str = False,
         epochs: int = 30,
         batch_size: int = 128,
@@ -468,6 +484,7 @@ class VAE(NeuralEstimator):
         self.gradient = gradient
         self.tc_beta = tc_beta
         self.stochastic_layers = stochastic_layers
+        self.conditional = conditional
         self.binarize = binarize
         self.epochs = epochs
         self.batch_size = batch_size
@@ -483,6 +500,8 @@ class VAE(NeuralEstimator):
     def _validate_params(self, n: int) -> None:
         super()._validate_params(n)
         vae_options.check_vae_options(self)
+        if not isinstance(self.conditional, bool):
+            raise InputError(f"conditional must be True or False, got {self.conditional!r}")
 
     def _module_config(self, n_train: int = 0) -> VAEConfig:
         return vae_options.model_class(self).config_class(
@@ -493,6 +512,7 @@ class VAE(NeuralEstimator):
             prior=vae_options.prior_config(self),
             beta=float(self.beta),
             objective=vae_options.objective_config(self, n_train),
+            condition_dim=self.condition_dim_,
         )
 
     def _build_module(self, n_train: int) -> VAEModel:
@@ -501,7 +521,7 @@ class VAE(NeuralEstimator):
     def _training_callbacks(self) -> list[Callback]:
         return list(vae_options.schedule_callbacks(self))
 
-    def score_samples(self, X: Any, *, n_samples: int = 1, seed: int = 0) -> Any:
+    def score_samples(self, X: Any, y: Any = None, *, n_samples: int = 1, seed: int = 0) -> Any:
         """A lower bound on log p(x) per example in nats: the importance-weighted L_k with k = ``n_samples``.
 
         L_k(x) = log (1/k) sum_i p(x | z_i) p(z_i) / q(z_i | x), z_i ~ q(z | x)
@@ -521,6 +541,8 @@ class VAE(NeuralEstimator):
         Parameters
         ----------
         X : array-like of shape (n, *input_shape)
+        y : array-like of shape (n,) or (n, K), optional
+            The labels of a conditional model (required there; None otherwise).
         n_samples : int
             Posterior draws per example (k >= 1).
         seed : int
@@ -534,20 +556,33 @@ class VAE(NeuralEstimator):
         from vaelab.metrics.example_noise import ExampleNoise
 
         Xt = self._check_X(X, keep_float64=True)
+        C = self._conditions(y, Xt.shape[0])
         k = check_int(n_samples, "n_samples", low=1)
         noise = ExampleNoise(seed)
-        return _like_input(self._map(lambda m, x: importance_sampled_log_likelihood(m, x, k, generator=noise), Xt), X)
+
+        def bound(module: Any, x: Tensor, c: Tensor | None) -> Tensor:
+            return importance_sampled_log_likelihood(module, x, k, c=c, generator=noise)
+
+        return _like_input(self._map_conditioned(bound, Xt, C), X)
 
     def score(self, X: Any, y: Any = None, *, n_samples: int = 1, seed: int = 0) -> float:
-        """Mean of :meth:`score_samples` (the bound L_k, k = ``n_samples``) over ``X``; higher is better."""
-        return float(np.mean(np.asarray(self.score_samples(X, n_samples=n_samples, seed=seed), dtype=np.float64)))
+        """Mean of :meth:`score_samples` (the bound L_k, k = ``n_samples``) over ``X``; higher is better.
 
-    def sample(self, n: int, *, seed: int | None = None, mean: bool = True) -> Any:
+        ``y`` conditions a conditional model and is ignored otherwise (as scikit-learn expects).
+        """
+        labels = y if self.conditional else None
+        scores = self.score_samples(X, labels, n_samples=n_samples, seed=seed)
+        return float(np.mean(np.asarray(scores, dtype=np.float64)))
+
+    def sample(self, n: int, *, y: Any = None, seed: int | None = None, mean: bool = True) -> Any:
         """Draw ``n`` examples from the prior through the decoder.
 
         Parameters
         ----------
         n : int
+        y : label or array-like, optional
+            Conditional models only (and required there): one class label for
+            all n samples (``y=7``), or one label (or attribute row) per sample.
         seed : int, optional
             Makes the draw reproducible.
         mean : bool
@@ -560,6 +595,7 @@ class VAE(NeuralEstimator):
         check_is_fitted(self)
         check_int(n, "n", low=1)
         module, device = self.module_, self._device()
+        c = self._conditions(y, n)
         generator = torch.Generator(device=device)
         if seed is None:
             generator.seed()  # fresh, non-deterministic
@@ -568,6 +604,6 @@ class VAE(NeuralEstimator):
         with torch.no_grad():
             module.eval()
             z = module.sample_codes(n, generator=generator)
-            params = module.decode(z)
+            params = module.decode(z, None if c is None else c.to(device))
             x = module.likelihood.mean(params) if mean else module.likelihood.sample(params, generator=generator)
         return x.float().cpu().numpy()

@@ -11,6 +11,8 @@ module             holds
 ``latent``         KL per dimension, active units, I(x; z), KL(q(z) || p(z))
 ``fid``            Fréchet distance, improved precision/recall
 ``features``       the shipped digit classifier (features of the FDD)
+``mig``            :func:`mig`, the Mutual Information Gap against known factors
+``conditional``    metrics of a conditional model given labels
 =================  ===========================================================
 """
 
@@ -18,6 +20,7 @@ from vaelab.metrics.bounds import ElboTerms, elbo_terms, importance_sampled_log_
 from vaelab.metrics.discrete import bits_per_dim, dequantize
 from vaelab.metrics.evaluate import evaluate
 from vaelab.metrics.fid import frechet_distance, frechet_distance_from_moments, precision_recall
+from vaelab.metrics.mig import mig, mutual_information_gap
 from vaelab.metrics.latent import (
     active_unit_statistic,
     active_units,
@@ -45,5 +48,7 @@ __all__ = [
     "kl_per_dim",
     "log_mean_exp",
     "mean_squared_error",
+    "mig",
+    "mutual_information_gap",
     "precision_recall",
 ]

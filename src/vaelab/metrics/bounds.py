@@ -65,9 +65,9 @@ class ElboTerms:
     elbo: Tensor
 
 
-def _posterior(module: Any, x: Tensor) -> DiagonalGaussian:
-    """q(z|x), or a clear error for models without a stochastic encoder."""
-    posterior = module.encode(x)
+def _posterior(module: Any, x: Tensor, c: Tensor | None = None) -> DiagonalGaussian:
+    """q(z|x[, c]), or a clear error for models without a stochastic encoder."""
+    posterior = module.encode(x) if c is None else module.encode(x, c)
     if not isinstance(posterior, DiagonalGaussian):
         raise InputError(
             f"this bound needs a model with a Gaussian posterior q(z|x) (a VAE); {type(module).__name__}.encode "
@@ -136,6 +136,7 @@ def importance_sampled_log_likelihood(
     x: Tensor,
     k: int,
     *,
+    c: Tensor | None = None,
     memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB,
     generator: torch.Generator | ExampleNoise | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -156,6 +157,8 @@ def importance_sampled_log_likelihood(
     x : Tensor of shape (B, *input_shape)
     k : int
         Importance samples per example (5000 in Burda et al.).
+    c : Tensor of shape (B, K), optional
+        The condition of a conditional model: the bound is then on log p(x|c).
     memory_budget_mb : float
         Approximate bound on the memory of one decoder call; examples and
         samples are split into blocks to respect it (see :func:`chunk_sizes`).
@@ -184,7 +187,7 @@ def importance_sampled_log_likelihood(
     """
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise InputError(f"k (the number of importance samples) must be an integer >= 1, got {k!r}")
-    posterior = _posterior(module, x)  # encode once: (B, D)
+    posterior = _posterior(module, x, c)  # encode once: (B, D)
     mean, log_var = posterior.mean, posterior.log_var
     b, d = mean.shape
     p = math.prod(module.likelihood.param_shape(tuple(x.shape[1:])))
@@ -202,7 +205,8 @@ def importance_sampled_log_likelihood(
         lse = torch.full((nb,), -math.inf, dtype=torch.float64, device=mean.device)  # running log sum_i w_i
         for first in range(0, k, k_chunk):
             kc = min(k_chunk, k - first)
-            log_w = module.importance_terms(xb, kc, generator=noise, posterior=qb).log_w  # (kc, nb)
+            cb = None if c is None else c[start : start + block]
+            log_w = module.importance_terms(xb, kc, cb, generator=noise, posterior=qb).log_w  # (kc, nb)
             lse = torch.logaddexp(lse, torch.logsumexp(log_w.double(), dim=0))  # (nb,)
             done += kc * nb
             if progress is not None:

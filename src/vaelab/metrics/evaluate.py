@@ -42,7 +42,6 @@ from vaelab.estimators import PCA, VAE, EncoderDecoderEstimator
 from vaelab.metrics import discrete, fid, latent, reconstruction
 from vaelab.metrics import features as feature_nets
 from vaelab.metrics.bounds import DEFAULT_MEMORY_BUDGET_MB, elbo_terms, importance_sampled_log_likelihood
-from vaelab.errors import InputError
 from vaelab.priors import StandardNormal
 from vaelab.validation import check_int
 

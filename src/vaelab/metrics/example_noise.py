@@ -127,9 +127,9 @@ class KeyedStream(NoiseStream):
 
     def standard_normal(self, shape: tuple[int, ...], *, like: Tensor) -> Tensor:
         *sample_shape, b, d = shape
-        if b != len(self.keys):
-            raise ValueError(f"this stream draws for {len(self.keys)} examples, asked for {b}")
-        count = int(np.prod(sample_shape)) if sample_shape else 1
+        if b % len(self.keys):  # (k*B, D): k draws of the B examples, flattened draw-major (a lower layer's draws)
+            raise ValueError(f"this stream draws for {len(self.keys)} examples, asked for {b} rows")
+        count = (int(np.prod(sample_shape)) if sample_shape else 1) * (b // len(self.keys))
         eps = self.noise.standard_normal(self.keys, first=self.drawn, count=count, dim=d, like=like)
         self.drawn += count
         return eps.reshape(shape)

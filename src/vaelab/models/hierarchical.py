@@ -56,6 +56,11 @@ class TwoLayerVAEConfig(VAEConfig):
     top_hidden_dims: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.condition_dim:
+            raise InputError(
+                "two stochastic layers are not conditional yet: use stochastic_layers=1 with conditional=True"
+            )
         if not self.top_latent_dim:
             object.__setattr__(self, "top_latent_dim", max(1, self.latent_dim // 2))
         if not self.top_hidden_dims:
@@ -112,6 +117,7 @@ class TwoLayerVAEModel(VAEModel):
         posterior: DiagonalGaussian | None = None,
         on_sample: Callable[[Tensor], Tensor] | None = None,
         detach_posterior: bool = False,
+        c: Tensor | None = None,
     ) -> tuple[JointLogProbs, Tensor, Tensor, DiagonalGaussian]:
         """k joint draws (z1, z2) per example: log terms (k, B), z1 (k, B, D1), decoder output (k*B, *P), q(z1|x)."""
         if detach_posterior:

@@ -30,6 +30,7 @@ import torch
 from torch import Tensor
 
 from vaelab.distributions import DiagonalGaussian
+from vaelab.errors import InputError
 from vaelab.models.autoencoder import AutoencoderConfig, AutoencoderModel
 from vaelab.models.base import MODELS, ModelOutput
 from vaelab.objectives import ElboParts, JointLogProbs, build_objective
@@ -68,6 +69,11 @@ class VAEModel(AutoencoderModel):
     def __init__(self, config: VAEConfig) -> None:
         super().__init__(config)
         self.prior = build_prior(config.prior, self.prior_latent_dim)
+        if self.condition_dim and self.prior.name == "vamp":
+            raise InputError(
+                "prior 'vamp' mixes the encoder's posteriors of learned inputs, and a conditional model's encoder "
+                "also needs a condition; use prior='mog' or 'standard_normal' with conditional=True"
+            )
         self.prior.bind(self)  # a learned prior that needs the model (the VampPrior's encoder) gets it here
         self.objective = build_objective(config.objective)
         self.objective.check_model(self)
@@ -79,9 +85,9 @@ class VAEModel(AutoencoderModel):
         """Size of the latent the prior p(z) is over (the top layer's)."""
         return self.config.latent_dim
 
-    def encode(self, x: Tensor) -> DiagonalGaussian:
-        """(B, *input_shape) -> q(z|x) with mean and log-variance of shape (B, D)."""
-        return DiagonalGaussian.from_params(self.encoder(x))
+    def encode(self, x: Tensor, c: Tensor | None = None) -> DiagonalGaussian:
+        """(B, *input_shape) [, condition (B, K)] -> q(z|x[, c]) with mean and log-variance of shape (B, D)."""
+        return DiagonalGaussian.from_params(self.encoder_features(x, c))
 
     def code_log_prior(self, z: Tensor) -> Tensor:
         """log p(z) of codes of the shape ``encode`` gives, (..., D) -> (...) (the aggregate-posterior metrics use it)."""
@@ -91,8 +97,11 @@ class VAEModel(AutoencoderModel):
         """q(z|x) over the prior's latent, (B, *input_shape) -> (B, prior_latent_dim): what the VampPrior mixes."""
         return self.encode(x)
 
-    def elbo_parts(self, x: Tensor, *, generator: torch.Generator | None = None) -> ElboParts:
-        """The one-draw ELBO's terms, with the KL per latent dimension where the prior allows it.
+    def elbo_parts(
+        self, x: Tensor, c: Tensor | None = None, *, generator: torch.Generator | None = None
+    ) -> ElboParts:
+        """The one-draw ELBO's terms (given the condition ``c`` of a conditional model), the KL per latent dimension
+        where the prior allows it.
 
         Returns
         -------
@@ -100,7 +109,7 @@ class VAEModel(AutoencoderModel):
         latent (closed form), else (B, 1), the estimate log q(z|x) - log p(z)
         at the draw.
         """
-        terms, z, params, posterior = self._draw(x, 1, generator)
+        terms, z, params, posterior = self._draw(x, 1, generator, c=c)
         if isinstance(self.prior, StandardNormal) and self.prior_latent_dim == self.latent_dim:
             kl = posterior.kl_standard_normal()  # closed form (Kingma & Welling 2014, Appendix B), (B, D)
         else:
@@ -111,6 +120,7 @@ class VAEModel(AutoencoderModel):
         self,
         x: Tensor,
         k: int,
+        c: Tensor | None = None,
         *,
         generator: torch.Generator | None = None,
         posterior: DiagonalGaussian | None = None,
@@ -124,6 +134,8 @@ class VAEModel(AutoencoderModel):
         x : Tensor of shape (B, *input_shape)
         k : int
             Draws per example; decoded in one call of k * B rows.
+        c : Tensor of shape (B, K), optional
+            The condition of a conditional model.
         posterior : DiagonalGaussian, optional
             q(z|x) if already computed (the IS-NLL encodes once for many chunks).
         detach_posterior : bool
@@ -131,7 +143,7 @@ class VAEModel(AutoencoderModel):
         on_sample : callable, optional
             Applied to the draws (k, B, D) before they are used (DReG's hook).
         """
-        return self._draw(x, k, generator, posterior, on_sample, detach_posterior)[0]
+        return self._draw(x, k, generator, posterior, on_sample, detach_posterior, c=c)[0]
 
     def _draw(
         self,
@@ -141,41 +153,43 @@ class VAEModel(AutoencoderModel):
         posterior: DiagonalGaussian | None = None,
         on_sample: Callable[[Tensor], Tensor] | None = None,
         detach_posterior: bool = False,
+        c: Tensor | None = None,
     ) -> tuple[JointLogProbs, Tensor, Tensor, DiagonalGaussian]:
         """k draws per example: the log terms (k, B), the codes (k, B, D), decoder output (k*B, *P) and q(z|x).
 
         A model with another latent structure overrides this one method.
         """
         b = x.shape[0]
-        q = self.encode(x) if posterior is None else posterior
+        q = self.encode(x, c) if posterior is None else posterior
         z = q.rsample((k,), generator=generator)  # (k, B, D)
         if on_sample is not None:
             z = on_sample(z)
-        log_px_z, params = self._decode_draws(x, z.reshape(k * b, -1))
+        log_px_z, params = self._decode_draws(x, z.reshape(k * b, -1), c)
         log_qz = (q.detach() if detach_posterior else q).log_prob(z)
         return JointLogProbs(log_px_z, self.prior.log_prob(z), log_qz), z, params, q
 
-    def _decode_draws(self, x: Tensor, z: Tensor) -> tuple[Tensor, Tensor]:
+    def _decode_draws(self, x: Tensor, z: Tensor, c: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """log p(x|z) of k codes per example, (k*B, D) -> (k, B), in one decoder call; and its output (k*B, *P)."""
         b = x.shape[0]
         k = z.shape[0] // b
-        params = self.decode(z)
+        c_rep = None if c is None else c.expand(k, *c.shape).reshape(k * b, *c.shape[1:])
+        params = self.decode(z, c_rep)
         x_rep = x.expand(k, *x.shape).reshape(k * b, *x.shape[1:])
         return self.likelihood.log_prob(x_rep, params).view(k, b), params
 
-    def elbo(self, x: Tensor, *, generator: torch.Generator | None = None) -> Tensor:
+    def elbo(self, x: Tensor, c: Tensor | None = None, *, generator: torch.Generator | None = None) -> Tensor:
         """ELBO per example in nats (one-sample estimate), shape (B,)."""
-        parts = self.elbo_parts(x, generator=generator)
+        parts = self.elbo_parts(x, c, generator=generator)
         return parts.log_px_z - parts.kl.sum(-1)
 
-    def forward(self, x: Tensor, *, generator: torch.Generator | None = None) -> ModelOutput:
-        """The objective's loss and terms for the batch ``x`` (see :mod:`vaelab.objectives`)."""
-        return self.objective(self, x, generator=generator)
+    def forward(self, x: Tensor, c: Tensor | None = None, *, generator: torch.Generator | None = None) -> ModelOutput:
+        """The objective's loss and terms for the batch ``x`` [given ``c``] (see :mod:`vaelab.objectives`)."""
+        return self.objective(self, x, c, generator=generator)
 
     def sample_codes(self, n: int, *, generator: torch.Generator | None = None) -> Tensor:
         """``n`` codes the decoder takes, drawn from the generative model: (n, D)."""
         return self.prior.sample(n, generator=generator)
 
-    def sample(self, n: int, *, generator: torch.Generator | None = None) -> Tensor:
-        """Decode ``n`` draws from the prior; returns E[x|z] of shape (n, *input_shape)."""
-        return self.decode_mean(self.sample_codes(n, generator=generator))
+    def sample(self, n: int, c: Tensor | None = None, *, generator: torch.Generator | None = None) -> Tensor:
+        """Decode ``n`` draws from the prior (given conditions ``c`` of shape (n, K)); E[x|z] of shape (n, *input_shape)."""
+        return self.decode_mean(self.sample_codes(n, generator=generator), c)

@@ -11,6 +11,7 @@ from vaelab.errors import InputError
 from vaelab.registry import Registry, unknown_name_message
 
 NETWORKS: Registry[type] = Registry("network")
+NORMS = ("none", "batch", "group")
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
@@ -44,16 +45,24 @@ class NetworkConfig:
         them. None takes the kind's default: (512,) for MLP, (32, 64) for conv.
     activation : str
         Name of the non-linearity between layers (one of ``ACTIVATIONS``).
+    norm : str
+        Normalization after each hidden convolution: ``"none"``, ``"batch"``
+        (BatchNorm2d) or ``"group"`` (GroupNorm, 8 groups or fewer). Conv only.
     """
 
     kind: str = "mlp"
     hidden_dims: tuple[int, ...] | None = None
     activation: str = "relu"
+    norm: str = "none"
 
     def __post_init__(self) -> None:
         builder = NETWORKS.get(self.kind)  # fails early with the list of valid kinds
         if self.activation not in ACTIVATIONS:
             raise InputError(unknown_name_message("activation", self.activation, sorted(ACTIVATIONS)))
+        if self.norm not in NORMS:
+            raise InputError(unknown_name_message("norm", self.norm, list(NORMS)))
+        if self.norm != "none" and not getattr(builder, "supports_norm", False):
+            raise InputError(f"norm={self.norm!r} applies to the conv network; the {self.kind} network has none")
         if self.hidden_dims is None:
             object.__setattr__(self, "hidden_dims", builder.default_hidden_dims)
         if isinstance(self.hidden_dims, int):
@@ -64,18 +73,22 @@ class NetworkConfig:
         object.__setattr__(self, "hidden_dims", dims)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "hidden_dims": list(self.hidden_dims)}
+        out = {**asdict(self), "hidden_dims": list(self.hidden_dims)}
+        if self.norm == "none":
+            del out["norm"]  # configs saved before the option existed stay identical
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "NetworkConfig":
-        unknown = set(data) - {"kind", "hidden_dims", "activation"}
+        unknown = set(data) - {"kind", "hidden_dims", "activation", "norm"}
         if unknown:
-            raise InputError(f"unknown network options {sorted(unknown)}; valid: kind, hidden_dims, activation")
+            raise InputError(f"unknown network options {sorted(unknown)}; valid: kind, hidden_dims, activation, norm")
         dims = data.get("hidden_dims")
         return cls(
             kind=data.get("kind", "mlp"),
             hidden_dims=None if dims is None else tuple(dims) if not isinstance(dims, int) else (dims,),
             activation=data.get("activation", "relu"),
+            norm=data.get("norm", "none"),
         )
 
     @classmethod

@@ -59,7 +59,10 @@ class Objective:
 
     name: str = ""
 
-    def __call__(self, model: Any, x: Tensor, *, generator: torch.Generator | None = None) -> ModelOutput:
+    def __call__(
+        self, model: Any, x: Tensor, c: Tensor | None = None, *, generator: torch.Generator | None = None
+    ) -> ModelOutput:
+        """The loss and its terms for the batch ``x`` (B, *input_shape), given the condition ``c`` (B, K) if any."""
         raise NotImplementedError
 
     def check_model(self, model: Any) -> None:

@@ -88,8 +88,10 @@ class ELBO(Objective):
         if isinstance(self.dataset_size, bool) or not isinstance(self.dataset_size, int) or self.dataset_size < 0:
             raise InputError(f"dataset_size must be an integer >= 0, got {self.dataset_size!r}")
 
-    def __call__(self, model: Any, x: Tensor, *, generator: torch.Generator | None = None) -> ModelOutput:
-        parts = model.elbo_parts(x, generator=generator)
+    def __call__(
+        self, model: Any, x: Tensor, c: Tensor | None = None, *, generator: torch.Generator | None = None
+    ) -> ModelOutput:
+        parts = model.elbo_parts(x, c, generator=generator)
         reconstruction = -parts.log_px_z.mean()
         kl = parts.kl.sum(-1).mean()
         penalty = free_bits_kl(parts.kl, self.free_bits) if self.free_bits > 0 else kl

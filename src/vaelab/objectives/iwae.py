@@ -69,7 +69,9 @@ class IWAE(Objective):
                 "Use gradient='standard' (or stochastic_layers=1)"
             )
 
-    def __call__(self, model: Any, x: Tensor, *, generator: torch.Generator | None = None) -> ModelOutput:
+    def __call__(
+        self, model: Any, x: Tensor, c: Tensor | None = None, *, generator: torch.Generator | None = None
+    ) -> ModelOutput:
         dreg = self.gradient == "dreg" and torch.is_grad_enabled()
         held: dict[str, Tensor] = {}
 
@@ -79,7 +81,7 @@ class IWAE(Objective):
             return z
 
         terms = model.importance_terms(
-            x, self.k, generator=generator, detach_posterior=dreg, on_sample=scale_by_weights if dreg else None
+            x, self.k, c, generator=generator, detach_posterior=dreg, on_sample=scale_by_weights if dreg else None
         )
         log_w = terms.log_w  # (k, B)
         bound = log_mean_exp(log_w, dim=0)  # (B,)

@@ -281,6 +281,19 @@ def build_run_report(
     if len(x) > max_points:
         keep = np.sort(np.random.default_rng(seed).choice(len(x), max_points, replace=False))
         x, y = x[keep], None if y is None else np.asarray(y)[keep]
+    if getattr(estimator, "conditional", False):  # its figures need the labels: see report/conditional.py
+        from vaelab.report.conditional import conditional_sections
+
+        sections = [
+            overview_section(estimator, x, description),
+            metrics_section(metrics),
+            curves_section(history),
+            *conditional_sections(estimator, x, y, layout, n_examples=n_examples, seed=seed, projection=projection),
+        ]
+        if config_text:
+            sections.append(Section("Configuration", preformatted=config_text))
+        subtitle = f"conditional {type(estimator).__name__} with a {estimator.module_.latent_dim}-D latent space"
+        return write_page(out_dir, title, subtitle, sections, overwrite=overwrite)
     z = latent.codes(estimator, x)
     shown = x[:n_examples]
     sections = [

@@ -27,12 +27,43 @@ def compute_metrics(
     estimator: Any,
     x: Any,
     *,
+    y: Any = None,
+    factors: Any = None,
     seed: int = 0,
     nll_samples: int = 0,
     console: Console | None = None,
     features: Any = None,
 ) -> dict[str, Any]:
     """``vaelab.metrics.evaluate`` on ``x``, with the number of examples and the settings used.
+
+    A conditional model is measured given the labels ``y`` of ``x``
+    (:func:`vaelab.metrics.conditional.evaluate_conditional`). With the
+    known ``factors`` of ``x`` (data sets such as ``shapes``) the Mutual
+    Information Gap is added (:mod:`vaelab.metrics.mig`).
+    """
+    metrics = _model_metrics(
+        estimator, x, y=y, seed=seed, nll_samples=nll_samples, console=console, features=features
+    )
+    if factors is not None and estimator.module_.latent_dim >= 2:
+        from vaelab.metrics.mig import DEFAULT_BINS, mutual_information_gap
+
+        codes = estimator.transform(x, y) if getattr(estimator, "conditional", False) else estimator.transform(x)
+        result = mutual_information_gap(codes, factors)
+        metrics["mig"] = result["mig"]
+        metrics["mig_per_factor"] = result["mig_per_factor"]
+        n_factors = len(result["mig_per_factor"])
+        metrics.setdefault("notes", []).append(
+            f"mig: Mutual Information Gap (Chen et al. 2018) of the codes against the data's {n_factors} known "
+            f"factors, histogram estimator with {DEFAULT_BINS} bins per code dimension (Miller-Madow corrected); "
+            "mig_per_factor in the data set's factor order"
+        )
+    return jsonable(metrics)
+
+
+def _model_metrics(
+    estimator: Any, x: Any, *, y: Any, seed: int, nll_samples: int, console: Console | None, features: Any = None
+) -> dict[str, Any]:
+    """The model's own metrics (see ``compute_metrics``).
 
     ``nll_samples`` > 0 asks for an importance-sampled negative log-likelihood
     with that many samples per example (models that support it); its progress
@@ -45,6 +76,14 @@ def compute_metrics(
     from vaelab.metrics import evaluate
     from vaelab.metrics.discrete import BINARIZE_SEED
 
+    if getattr(estimator, "conditional", False):
+        from vaelab.metrics.conditional import evaluate_conditional
+
+        if y is None:
+            raise UsageError("this run's model is conditional, but the split has no labels to condition it on")
+        if nll_samples > 0:
+            raise UsageError("--nll-samples is not available for a conditional model yet; leave it out")
+        return {"n_examples": int(len(x)), "seed": seed, **evaluate_conditional(estimator, x, y, seed=seed)}
     accepted = inspect.signature(evaluate).parameters
     kwargs: dict[str, Any] = {"seed": seed}
     extra: dict[str, Any] = {"features": features} if features is not None else {}
@@ -56,9 +95,9 @@ def compute_metrics(
         kwargs["nll_samples"] = nll_samples
         if console is not None and not console.quiet and "progress" in accepted:
             values = evaluate(estimator, x, **kwargs, **extra, progress=_progress_printer(console))
-            return jsonable({"n_examples": int(len(x)), **kwargs, **values})
+            return {"n_examples": int(len(x)), **kwargs, **values}
     values = evaluate(estimator, x, **kwargs, **extra)
-    return jsonable({"n_examples": int(len(x)), **kwargs, **values})
+    return {"n_examples": int(len(x)), **kwargs, **values}
 
 
 def _progress_printer(console: Console, lines: int = 10) -> Any:
@@ -122,11 +161,20 @@ def evaluate_command(
         config = run_dir.config(no_verify=no_verify)
         estimator = run_dir.load_model(config)
         classifier = feature_choice(config, features, tuple(estimator.input_shape_))
-        x, _ = pick_split(load_run_data(config), split)
+        dataset = load_run_data(config)
+        x, y = pick_split(dataset, split)
+        factors = getattr(dataset, f"factors_{split}", None)
         console.note(f"evaluating {type(estimator).__name__} on {len(x)} {split} examples ...")
         with torch_threads(config.threads if threads is None else threads):
             metrics = compute_metrics(
-                estimator, x, seed=seed, nll_samples=nll_samples, console=console, features=classifier
+                estimator,
+                x,
+                y=y,
+                factors=factors,
+                seed=seed,
+                nll_samples=nll_samples,
+                console=console,
+                features=classifier,
             )
         run_dir.update_metrics(split, metrics)
         console.result(metrics_table(metrics))

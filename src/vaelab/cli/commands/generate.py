@@ -94,6 +94,8 @@ SAMPLE_EPILOG = """**Examples**
 ```
 vaelab sample runs/mnist-vae -n 64 --seed 0 --out samples.png
 vaelab sample runs/mnist-vae -n 1000 --out samples.npy
+vaelab sample runs/mnist-cvae --label 7 -n 16
+vaelab sample runs/mnist-cvae -n 100     # conditional model: a row per class
 ```
 """
 
@@ -106,17 +108,25 @@ def sample_command(
         Optional[int], typer.Option("--cols", min=1, help="Columns of the image grid [default: about square].")
     ] = None,
     draw: Annotated[bool, typer.Option("--draw", help="Draw x ~ p(x|z) instead of the decoded mean E[x|z].")] = False,
+    label: Annotated[
+        Optional[str],
+        typer.Option(
+            "--label",
+            help="Conditional models: samples of this class [default: about n/classes samples of each, a row per class].",
+            show_default=False,
+        ),
+    ] = None,
     out: OutFile = None,
     force: Force = False,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
-    """Draw new examples from a VAE's prior: z ~ p(z), decoded."""
+    """Draw new examples from a VAE's prior: z ~ p(z), decoded (given a class for a conditional VAE)."""
     import numpy as np
 
     from vaelab.cli.outputs import write_examples
     from vaelab import latent
-    from vaelab.report.images import image_grid
+    from vaelab.report.images import image_grid, image_rows
 
     console = Console(quiet=quiet)
     with console.logging():
@@ -126,10 +136,45 @@ def sample_command(
                 f"vaelab sample needs a model with a prior p(z) (a VAE); {loaded.run.root} holds a "
                 f"{type(loaded.estimator).__name__}. Try `vaelab reconstruct` or `vaelab interpolate` instead"
             )
+        if getattr(loaded.estimator, "conditional", False):
+            x, rows = conditional_samples(loaded.estimator, n, label, seed=seed, mean=not draw)
+            path = loaded.output(out, "samples" if label is None else f"samples-{label}", force)
+            if rows is not None:
+                write_examples(path, x, loaded.layout, lambda: image_rows(list(rows), loaded.layout))
+            else:
+                write_examples(path, x, loaded.layout, lambda: image_grid(x, loaded.layout, cols=cols))
+            console.result(str(path))
+            return
+        if label is not None:
+            raise UsageError(f"--label applies to conditional models; {loaded.run.root} holds an unconditional one")
         path = loaded.output(out, "samples", force)
         x = np.asarray(loaded.estimator.sample(n, seed=seed, mean=not draw))
         write_examples(path, x, loaded.layout, lambda: image_grid(x, loaded.layout, cols=cols))
         console.result(str(path))
+
+
+def conditional_samples(
+    estimator: Any, n: int, label: str | None, *, seed: int, mean: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Samples of a class-conditional model: n of class ``label``, or (with no label) n // classes of each.
+
+    Returns the samples (m, *input_shape) and, without a label, the same as rows (classes, per class, ...).
+    """
+    from vaelab.report.conditional import class_labels, samples_per_class
+
+    classes = class_labels(estimator)
+    if not classes:
+        raise UsageError(
+            "vaelab sample draws from class-conditional models; this one is conditioned on numeric attributes: "
+            "use VAE.sample(n, y=attributes) from Python"
+        )
+    if label is None:
+        rows = samples_per_class(estimator, max(1, n // len(classes)), seed=seed, mean=mean)
+        return rows.reshape(-1, *rows.shape[2:]), rows
+    match = [c for c in classes if str(c) == label.strip()]
+    if not match:
+        raise UsageError(f"--label {label} is not a class of this model; its {len(classes)} classes are {classes}")
+    return np.asarray(estimator.sample(n, y=match[0], seed=seed, mean=mean)), None
 
 
 def reconstruct_command(

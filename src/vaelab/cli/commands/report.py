@@ -40,18 +40,19 @@ Projection = Annotated[
 
 
 def recorded_test_metrics(
-    run: RunDir, estimator: Any, x: Any, seed: int, features: Path | None = None, config: Any = None
+    run: RunDir, estimator: Any, x: Any, seed: int, features: Path | None = None, config: Any = None, y: Any = None
 ) -> dict[str, Any]:
     """The run's recorded test metrics, computing (and saving) them if there are none.
 
-    ``features`` (a ``--features`` folder) recomputes them with that feature classifier.
+    ``features`` (a ``--features`` folder) recomputes them with that feature classifier; ``y`` are the
+    labels of ``x`` (a conditional model is measured given them).
     """
     recorded = run.metrics().get("test")
     if recorded and features is None:
         return recorded
     config = config if config is not None else run.config()
     classifier = feature_choice(config, features, tuple(estimator.input_shape_))
-    return run.update_metrics("test", compute_metrics(estimator, x, seed=seed, features=classifier))["test"]
+    return run.update_metrics("test", compute_metrics(estimator, x, y=y, seed=seed, features=classifier))["test"]
 
 
 def history_of(estimator: Any) -> list[dict[str, Any]]:
@@ -110,7 +111,7 @@ def report_command(
             title=f"vaelab report: {run_dir.root.name}",
             description=dataset.description,
             history=history_of(loaded.estimator),
-            metrics=recorded_test_metrics(run_dir, loaded.estimator, x, config.seed, features, config),
+            metrics=recorded_test_metrics(run_dir, loaded.estimator, x, config.seed, features, config, y),
             config_text=run_dir.config_file.read_text(encoding="utf-8"),
             projection=projection,
             n_examples=n_examples,

@@ -78,6 +78,7 @@ vaelab train digits --model autoencoder
 vaelab train mnist --data-dir ../shared/data --binarize dynamic --epochs 30 --out runs/mnist-vae
 vaelab train --model pca --data mnist --data-dir ../shared/data --latent-dim 16 --out runs/mnist-pca
 vaelab train --data my_table.csv --label-column label --model autoencoder --latent-dim 4
+vaelab train mnist --data-dir ../shared/data --conditional --binarize dynamic --out runs/mnist-cvae
 vaelab train --config run.toml --epochs 5 --out runs/short
 vaelab train mnist --data-dir ../shared/data --binarize dynamic --nproc 2 --out runs/mnist-ddp
 vaelab train mnist --data-dir ../shared/data --objective iwae --k 5 --dreg --kl-schedule warmup:10000
@@ -165,12 +166,15 @@ def fit_run(
             fit_kwargs = {"checkpoint_dir": run.checkpoints, "resume": continuing, "callbacks": [*cbs, *callbacks]}
             if dataset.x_valid is not None:
                 fit_kwargs["X_valid"] = dataset.x_valid
+                if config.conditional:
+                    fit_kwargs["y_valid"] = dataset.y_valid
+        labels = (dataset.y_train,) if config.conditional else ()
         console.note(
             f"training {config.estimator_name} on {len(dataset.x_train)} examples of {config.data} -> {run.root}"
         )
         started = time.perf_counter()
         try:
-            estimator.fit(dataset.x_train, **fit_kwargs)
+            estimator.fit(dataset.x_train, *labels, **fit_kwargs)
         except KeyboardInterrupt:
             logger.info("interrupted; the last checkpoint is kept")
             console.note(f"interrupted: continue the run with `vaelab resume {run.root}`")
@@ -193,7 +197,14 @@ def fit_run(
         )
         metrics: dict[str, Any] = {}
         if dataset.x_test is not None:
-            metrics = compute_metrics(estimator, dataset.x_test, seed=config.seed, features=feature_choice(config))
+            metrics = compute_metrics(
+                estimator,
+                dataset.x_test,
+                y=dataset.y_test,
+                factors=dataset.factors_test,
+                seed=config.seed,
+                features=feature_choice(config),
+            )
             run.update_metrics("test", metrics)
             logger.info("test metrics: %s", {k: v for k, v in metrics.items() if isinstance(v, (int, float))})
         logger.info("saved the model to %s", run.model_dir)
@@ -205,7 +216,7 @@ def finish(run: RunDir, config: RunConfig, metrics: dict[str, Any], console: Con
     if metrics:
         console.result(metrics_table(metrics))
     console.note(f"next: vaelab report {run.root}    (an HTML report with figures)")
-    if config.model == "vae":
+    if config.model in ("vae", "vaegan"):
         console.note(f"      vaelab sample {run.root} -n 64 --seed 0")
 
 
@@ -223,6 +234,11 @@ def start_run(
     if config.tensorboard:
         check_tensorboard()
     dataset = load_run_data(config, download=download)
+    if config.conditional and dataset.y_train is None:
+        raise ConfigError(
+            f"--conditional needs labels, but the data {config.data!r} has none; use a labelled data set "
+            "(digits, mnist, fashion-mnist, shapes) or name the label column of a table with --label-column"
+        )
     config = config.resolved(dataset)
     config.build_estimator()  # fails on inconsistent options before the folder exists
     feature_choice(config, input_shape=dataset.example_shape)  # a bad --features, too
@@ -398,8 +414,8 @@ def train_command(
             "-d",
             panel=DATA,
             help=(
-                "A built-in data set (digits, mnist, fashion-mnist, binarized-mnist), a .npy/.npz/.csv file "
-                "or a folder of images."
+                "A built-in data set (digits, mnist, fashion-mnist, binarized-mnist, shapes, shapes64), "
+                "a .npy/.npz/.csv file or a folder of images."
             ),
         ),
     ] = None,
@@ -443,7 +459,9 @@ def train_command(
             ),
         ),
     ] = None,
-    model: Annotated[Optional[str], _opt("--model", "-m", panel=MODEL, help="pca, autoencoder or vae.")] = None,
+    model: Annotated[
+        Optional[str], _opt("--model", "-m", panel=MODEL, help="pca, autoencoder, vae or vaegan (a VAE-GAN).")
+    ] = None,
     latent_dim: Annotated[
         Optional[int], _opt("--latent-dim", "-z", panel=MODEL, help="Size of the latent code.")
     ] = None,
@@ -461,6 +479,10 @@ def train_command(
     ] = None,
     activation: Annotated[
         Optional[str], _opt("--activation", panel=MODEL, help="relu, tanh, elu, gelu, silu, leaky_relu or softplus.")
+    ] = None,
+    norm: Annotated[
+        Optional[str],
+        _opt("--norm", panel=MODEL, help="conv: none, batch or group normalization after each hidden convolution."),
     ] = None,
     likelihood: Annotated[
         Optional[str],
@@ -483,6 +505,14 @@ def train_command(
     components: Components = None,
     tc_beta: TcBeta = None,
     stochastic_layers: StochasticLayers = None,
+    conditional: Annotated[
+        Optional[bool],
+        _opt(
+            "--conditional/--unconditional",
+            panel=MODEL,
+            help="VAE: condition encoder and decoder on the data's labels (a CVAE; tables: with --label-column).",
+        ),
+    ] = None,
     binarize: Annotated[
         Optional[str],
         _opt(
@@ -582,7 +612,7 @@ def train_command(
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
-    """Train PCA, an autoencoder or a VAE and write a run directory.
+    """Train PCA, an autoencoder, a VAE (conditional with --conditional) or a VAE-GAN and write a run directory.
 
     The run directory gets config.toml (every option, resolved), the model
     (model/config.json + model.safetensors), history.csv, metrics.json (test
@@ -602,6 +632,7 @@ def train_command(
         "network": network,
         "hidden_dims": parse_dims(hidden_dims),
         "activation": activation,
+        "norm": norm,
         "likelihood": likelihood,
         "beta": beta,
         "kl_schedule": kl_schedule,
@@ -613,6 +644,7 @@ def train_command(
         "components": components,
         "tc_beta": tc_beta,
         "stochastic_layers": stochastic_layers,
+        "conditional": conditional,
         "binarize": binarize,
         "epochs": epochs,
         "batch_size": batch_size,

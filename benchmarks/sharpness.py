@@ -1,0 +1,78 @@
+"""Sharpness of prior samples on MNIST at equal wall-clock budgets: MLP VAE, conv VAE, VAE-GAN.
+
+For each row: train on a seeded MNIST subset (dynamic binarization) until the
+budget is spent (checked at epoch ends), then score on a seeded test subset
+with ``vaelab.metrics.evaluate``: the Fréchet digit distance (FDD, in the
+features of vaelab's digit classifier; its floor is MNIST train vs test),
+precision and recall of prior samples (decoded means), and the test ELBO
+(nats; for the VAE-GAN a pixel ELBO it does not maximize). Each row is one
+command and one result file (benchmarks/results/issue11-sharpness/ROW.json):
+
+    nice -n 10 python benchmarks/sharpness.py --row mlp --minutes 2 --threads 1
+    nice -n 10 python benchmarks/sharpness.py --row conv --minutes 2 --threads 1
+    nice -n 10 python benchmarks/sharpness.py --row vaegan --minutes 2 --threads 1
+    nice -n 10 python benchmarks/sharpness.py --row vaegan-pixel --minutes 2 --threads 1   # pixel_weight=1
+    python benchmarks/sharpness.py --table
+
+The full version: ``--minutes 30 --n-train 60000 --n-test 10000`` per row.
+"""
+
+from __future__ import annotations
+
+import time
+
+from _common import parser, setup
+from _rows import WallClock, mnist, print_table, run_rows
+
+TABLE = "issue11-sharpness"
+ROWS = ("mlp", "conv", "vaegan", "vaegan-pixel")
+
+
+def main() -> None:
+    p = parser(__doc__.splitlines()[0], repeats=1)
+    p.add_argument("--row", nargs="*", default=[], choices=ROWS, help="rows to run (each writes its own file)")
+    p.add_argument("--minutes", type=float, default=2.0, help="training budget per row (wall clock)")
+    p.add_argument("--n-train", type=int, default=20000, help="MNIST training examples (a seeded subset)")
+    p.add_argument("--n-test", type=int, default=5000, help="test examples, and model samples, behind the FDD")
+    p.add_argument("--latent-dim", type=int, default=16)
+    p.add_argument("--force", action="store_true", help="redo rows that have a result file")
+    p.add_argument("--table", action="store_true", help="print the table of the rows done")
+    args = p.parse_args()
+    setup(args)
+    if args.table:
+        print_table(TABLE, [("model", "row"), ("train s", "train_seconds"), ("epochs", "epochs"),
+                            ("examples seen", "examples_seen"), ("FDD", "frechet_digit_distance"),
+                            ("FDD floor", "frechet_digit_distance_floor"), ("precision", "precision"),
+                            ("recall", "recall"), ("test ELBO", "elbo")])
+        return
+
+    def row(name: str):
+        def run() -> dict:
+            from vaelab import VAE
+            from vaelab.estimators import VAEGAN
+            from vaelab.metrics import evaluate
+
+            x, _, x_test, _ = mnist(args.n_train, args.n_test)
+            common = dict(latent_dim=args.latent_dim, binarize="dynamic", epochs=10_000, device="cpu", seed=0,
+                          validation_fraction=0.0)
+            est = {
+                "mlp": lambda: VAE(network="mlp", batch_size=128, learning_rate=1e-3, **common),
+                "conv": lambda: VAE(network="conv", batch_size=128, learning_rate=1e-3, **common),
+                "vaegan": lambda: VAEGAN(network="conv", batch_size=64, **common),
+                "vaegan-pixel": lambda: VAEGAN(network="conv", batch_size=64, pixel_weight=1.0, **common),
+            }[name]()
+            started = time.perf_counter()
+            est.fit(x, callbacks=[WallClock(60 * args.minutes)])
+            seconds = time.perf_counter() - started
+            metrics = evaluate(est, x_test, n_generated=args.n_test, seed=0)
+            keep = ("frechet_digit_distance", "frechet_digit_distance_floor", "precision", "recall", "elbo")
+            return {"train_seconds": seconds, "epochs": len(est.history_), "examples_seen": len(est.history_) * len(x),
+                    "budget_minutes": args.minutes, **{k: metrics[k] for k in keep if k in metrics}}
+
+        return run
+
+    run_rows(TABLE, {name: row(name) for name in ROWS}, args.row, args.force)
+
+
+if __name__ == "__main__":
+    main()

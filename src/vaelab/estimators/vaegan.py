@@ -1,0 +1,98 @@
+"""The VAE-GAN as an estimator: the VAE's parameters plus the discriminator's and the loss weights.
+
+``VAEGAN`` is the :class:`~vaelab.estimators.neural.VAE` estimator with another
+model class (:class:`~vaelab.models.vaegan.VAEGANModel`); it adds only its own
+parameters. ``transform``, ``sample``, ``score_samples`` (the pixel ELBO, for
+comparison with VAEs; the VAE-GAN does not maximize it), saving and loading
+are the VAE's.
+
+Defaults, chosen for MNIST: the discriminator of two stride-2 convolutions
+(32, 64) and a 256-d feature layer, gamma = 1, no pixel loss, the balance of
+the players on, Adam with betas (0.5, 0.999) for all three players at the
+estimator's learning rate (default 2e-4 here, as DCGAN), and no validation
+split (the GAN's loss does not say when to stop).
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from vaelab.errors import InputError
+from vaelab.estimators.base import ESTIMATORS
+from vaelab.estimators.neural import VAE
+from vaelab.models.vaegan import VAEGANConfig, VAEGANModel
+
+OWN_DEFAULTS = {"discriminator_dims": (32, 64), "feature_dim": 256, "gamma": 1.0, "pixel_weight": 0.0,
+                "discriminator_lr_scale": 1.0, "balance": True}
+CHANGED_VAE_DEFAULTS = {"learning_rate": 2e-4, "validation_fraction": 0.0}
+
+
+@ESTIMATORS.register("VAEGAN")
+class VAEGAN(VAE):
+    """A VAE-GAN (Larsen et al. 2016): a VAE whose reconstruction error is measured by a discriminator.
+
+    Parameters
+    ----------
+    discriminator_dims : tuple of int, default (32, 64)
+        Channels of the discriminator's stride-2 convolutions (or hidden widths for vectors).
+    feature_dim : int, default 256
+        Width of the discriminator's feature layer, where reconstructions are compared.
+    gamma : float, default 1.0
+        Weight of the feature reconstruction against the GAN loss in the decoder's loss.
+    pixel_weight : float, default 0.0
+        Weight of a pixel -log p(x|z) term added to the encoder's and decoder's losses.
+    discriminator_lr_scale : float, default 1.0
+        The discriminator's learning rate relative to ``learning_rate``.
+    balance : bool, default True
+        Pause the discriminator while it wins and the decoder's GAN term while it
+        loses (Larsen et al.'s update rule; see :mod:`vaelab.models.vaegan`).
+    **VAE parameters
+        Every parameter of :class:`~vaelab.VAE` (``learning_rate`` defaults to
+        2e-4 and ``validation_fraction`` to 0 here); ``conditional`` must stay False.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from vaelab.estimators.vaegan import VAEGAN
+    >>> X = (np.random.default_rng(0).random((64, 10)) > 0.5).astype("float32")
+    >>> VAEGAN(latent_dim=2, discriminator_dims=(16,), feature_dim=8, epochs=2, device="cpu").fit(X).sample(3, seed=0).shape
+    (3, 10)
+    """
+
+    model_class = VAEGANModel
+
+    def __init__(self, **params: Any) -> None:  # the signature is set below: the VAE's plus OWN_DEFAULTS
+        own = {k: params.pop(k, v) for k, v in OWN_DEFAULTS.items()}
+        VAE.__init__(self, **{**CHANGED_VAE_DEFAULTS, **params})
+        for name, value in own.items():
+            setattr(self, name, tuple(value) if isinstance(value, list) else value)  # JSON lists back to tuples
+
+    def _validate_params(self, n: int) -> None:
+        super()._validate_params(n)
+        if self.conditional:
+            raise InputError("VAEGAN is unconditional: conditional must be False")
+
+    def _module_config(self) -> VAEGANConfig:
+        base = super()._module_config()
+        return VAEGANConfig(
+            **{f: getattr(base, f) for f in base.__dataclass_fields__},
+            discriminator_dims=tuple(self.discriminator_dims),
+            feature_dim=int(self.feature_dim),
+            gamma=float(self.gamma),
+            pixel_weight=float(self.pixel_weight),
+            discriminator_lr_scale=float(self.discriminator_lr_scale),
+            balance=bool(self.balance),
+        )
+
+
+def _signature() -> inspect.Signature:
+    """``VAEGAN.__init__``'s signature as scikit-learn reads it: keyword-only, the VAE's parameters and its own."""
+    vae = inspect.signature(VAE.__init__).parameters.values()
+    params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    params += [p.replace(default=CHANGED_VAE_DEFAULTS.get(p.name, p.default)) for p in vae if p.name != "self"]
+    params += [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=v) for k, v in OWN_DEFAULTS.items()]
+    return inspect.Signature(params)
+
+
+VAEGAN.__init__.__signature__ = _signature()  # type: ignore[attr-defined]

@@ -1,0 +1,157 @@
+"""The VAE-GAN: its pure losses, three optimizers in the model-agnostic trainer, exact resume, save/load, CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from vaelab import load
+from vaelab.data import InMemorySource
+from vaelab.estimators import VAEGAN
+from vaelab.estimators.neural import binarize
+from vaelab.models import VAEGANConfig, VAEGANModel, config_from_dict, config_to_dict
+from vaelab.nn import NetworkConfig
+from vaelab.models.vaegan import discriminator_loss, feature_reconstruction, generator_loss
+from vaelab.training import Callback, Trainer, TrainerConfig, load_checkpoint
+from vaelab.training.optimizers import OptimizerSet
+
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+def test_losses_against_their_formulas() -> None:
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(5, 7, generator=g), torch.randn(5, 7, generator=g)
+    expected = torch.tensor([0.5 * sum((a[i, f] - b[i, f]).item() ** 2 for f in range(7)) for i in range(5)])
+    torch.testing.assert_close(feature_reconstruction(a, b), expected)
+    real, fake1, fake2 = torch.randn(3, 4, generator=g)
+    d = torch.sigmoid
+    dis = -(torch.log(d(real)) + torch.log(1 - d(fake1)) + torch.log(1 - d(fake2)))
+    torch.testing.assert_close(discriminator_loss(real, fake1, fake2), dis)
+    torch.testing.assert_close(generator_loss(fake1, fake2), -(torch.log(d(fake1)) + torch.log(d(fake2))))
+
+
+def _model(shape=(1, 8, 8)) -> VAEGANModel:
+    torch.manual_seed(0)
+    return VAEGANModel(VAEGANConfig(input_shape=shape, latent_dim=3, network=NetworkConfig("conv", (4, 8)),
+                                    discriminator_dims=(4, 8), feature_dim=16))
+
+
+def _images(n: int = 96) -> torch.Tensor:
+    g = torch.Generator().manual_seed(1)
+    x = torch.zeros(n, 1, 8, 8)
+    x[: n // 2, :, 2:6, 2:6] = 0.9  # squares
+    x[n // 2 :, :, :, 3:5] = 0.9  # bars
+    return (x + 0.05 * torch.rand(n, 1, 8, 8, generator=g)).clamp(0, 1)
+
+
+def test_each_player_moves_only_by_its_own_loss() -> None:
+    model = _model()
+    groups = model.optimizer_groups()
+    assert list(groups) == ["encoder", "decoder", "discriminator"]
+    opt = OptimizerSet(groups, lambda ps: torch.optim.SGD(ps, lr=1.0), 1.0)
+    out = model(_images(8))
+    dis, enc = groups["discriminator"]["params"], groups["encoder"]["params"]
+    expected_dis = torch.autograd.grad(out.extra["discriminator_loss"], dis, retain_graph=True)
+    expected_enc = torch.autograd.grad(out.extra["encoder_loss"], enc, retain_graph=True)
+    everything = out.loss + out.extra["decoder_loss"] + out.extra["discriminator_loss"]
+    total = torch.autograd.grad(everything, dis[:1], retain_graph=True)
+    opt.backward(model.group_losses(out))
+    # each player's gradient is that of its own loss alone, not of the total
+    assert all(torch.equal(p.grad, e) for p, e in zip(dis, expected_dis))
+    assert all(torch.equal(p.grad, e) for p, e in zip(enc, expected_enc))
+    assert not torch.equal(total[0], dis[0].grad)
+    # a group left out of the losses pauses: no gradient, and its weights do not move
+    before = [p.detach().clone() for p in dis]
+    opt.zero_grad()
+    out = model(_images(8))
+    opt.backward({"encoder": out.extra["encoder_loss"], "decoder": out.extra["decoder_loss"]})
+    opt.step()
+    assert all(p.grad is None for p in dis) and all(torch.equal(p, b) for p, b in zip(dis, before))
+
+
+def test_short_run_moves_both_gan_losses_without_nan() -> None:
+    model = _model()
+    steps: list[dict[str, float]] = []
+
+    class Record(Callback):
+        def on_step_end(self, trainer, out) -> None:
+            steps.append({k: float(v.detach()) for k, v in out.terms().items()})
+
+    source = InMemorySource(_images(), batch_size=16, seed=0)
+    Trainer(TrainerConfig(epochs=4, device="cpu", learning_rate=2e-3), [Record()], transform=binarize).fit(model, source)
+    assert all(math.isfinite(v) for row in steps for v in row.values())
+    dis = [row["discriminator_gan"] for row in steps]
+    gen = [row["generator_gan"] for row in steps]
+    assert np.std(dis) > 0.01 and np.std(gen) > 0.01
+    assert abs(dis[-1] - dis[0]) > 0.05 and abs(gen[-1] - gen[0]) > 0.05
+
+
+def _crash_at(step: int) -> Callback:
+    class Crash(Callback):
+        def on_step_start(self, trainer) -> None:
+            if trainer.state.step == step:
+                raise RuntimeError("simulated crash")
+
+    return Crash()
+
+
+def test_checkpoint_holds_every_optimizer_and_resumes_bit_identically(tmp_path: Path) -> None:
+    source = InMemorySource(_images(), batch_size=32, seed=1)  # 3 steps per epoch
+    full = _model()
+    Trainer(TrainerConfig(epochs=3, device="cpu", seed=1), transform=binarize).fit(full, source)
+    config = TrainerConfig(epochs=3, device="cpu", seed=1, checkpoint_every_steps=2, lr_schedule="cosine")
+    full_cosine = _model()
+    Trainer(config, transform=binarize).fit(full_cosine, source)
+    with pytest.raises(RuntimeError, match="simulated"):
+        Trainer(config, [_crash_at(5)], transform=binarize).fit(_model(), source, checkpoint_dir=tmp_path)
+    ckpt = load_checkpoint(tmp_path)
+    assert {g["optimizer"] for g in ckpt.optimizer["param_groups"]} == {"encoder", "decoder", "discriminator"}
+    assert len(ckpt.optimizer["state"]) == sum(1 for p in full.parameters())  # Adam moments of every parameter
+    resumed = _model()
+    torch.manual_seed(77)
+    Trainer(config, transform=binarize).fit(resumed, source, checkpoint_dir=tmp_path, resume=True)
+    a, b = full_cosine.state_dict(), resumed.state_dict()
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_config_and_estimator_round_trip(tmp_path: Path) -> None:
+    config = _model().config
+    assert config_from_dict(VAEGANConfig, json.loads(json.dumps(config_to_dict(config)))) == config
+    x = _images(64).numpy()
+    gan = VAEGAN(latent_dim=2, network={"kind": "conv", "hidden_dims": [4, 8]}, discriminator_dims=(4, 8),
+                 feature_dim=8, epochs=1, batch_size=16, device="cpu").fit(x)
+    gan.save(tmp_path / "m")
+    back = load(tmp_path / "m")
+    assert isinstance(back, VAEGAN) and back.discriminator_dims == (4, 8) and back.learning_rate == 2e-4
+    np.testing.assert_array_equal(back.sample(4, seed=0), gan.sample(4, seed=0))
+    with pytest.raises(Exception, match="unconditional"):
+        VAEGAN(conditional=True, epochs=1, device="cpu").fit(x, np.zeros(64))
+
+
+def test_cli_trains_a_vaegan(tmp_path: Path) -> None:
+    from vaelab.cli import main
+    from vaelab.data import load_digits
+
+    x, _ = load_digits()
+    np.save(tmp_path / "digits.npy", x[:200])
+    out = tmp_path / "run"
+    argv = ["train", str(tmp_path / "digits.npy"), "--model", "vaegan", "--network", "conv", "--hidden-dims", "4,8",
+            "--epochs", "1", "--batch-size", "32", "--latent-dim", "2", "--threads", "1", "--quiet", "--out", str(out)]
+    assert main(argv) == 0
+    assert json.loads((out / "model" / "config.json").read_text())["class_name"] == "VAEGAN"
+    assert "generator_gan" in (out / "history.csv").read_text()
+
+
+def test_balance_pauses_the_winning_player() -> None:
+    from vaelab.models.vaegan import balance
+
+    assert balance(0.7, 0.7, 0.68, 0.35) == (True, True)  # near chance: both train
+    assert balance(0.1, 0.7, 0.68, 0.35) == (False, True)  # the discriminator wins on the data: it pauses
+    assert balance(0.7, 1.2, 0.68, 0.35) == (True, False)  # it loses on the fakes: the GAN term pauses
+    assert balance(0.1, 1.2, 0.68, 0.35) == (True, True)  # both would pause: both train
