@@ -72,9 +72,17 @@ class VAEGAN(VAE):
         super()._validate_params(n)
         if self.conditional:
             raise InputError("VAEGAN is unconditional: conditional must be False")
+        if self.stochastic_layers != 1 or self.objective != "elbo":
+            raise InputError(
+                "VAEGAN trains one stochastic layer with its own three losses: stochastic_layers must be 1 and "
+                f"objective 'elbo', got stochastic_layers={self.stochastic_layers!r}, objective={self.objective!r}"
+            )
 
-    def _module_config(self) -> VAEGANConfig:
-        base = super()._module_config()
+    def _build_module(self, n_train: int) -> VAEGANModel:
+        return VAEGANModel(self._module_config(n_train))
+
+    def _module_config(self, n_train: int = 0) -> VAEGANConfig:
+        base = super()._module_config(n_train)
         return VAEGANConfig(
             **{f: getattr(base, f) for f in base.__dataclass_fields__},
             discriminator_dims=tuple(self.discriminator_dims),
