@@ -5,3 +5,6 @@ from vaelab.estimators.neural import Autoencoder, NeuralEstimator, VAE
 from vaelab.estimators.pca import PCA
 
 __all__ = ["ESTIMATORS", "PCA", "VAE", "Autoencoder", "EncoderDecoderEstimator", "NeuralEstimator", "load"]
+
+# registers TabularVAE and the "mixed" likelihood (the module imports no pandas; vaelab.TabularVAE is lazy)
+from vaelab.tabular import estimator as _tabular  # noqa: E402,F401
