@@ -236,3 +236,29 @@ def test_import_vaelab_works_without_pandas():
     code = "import sys; sys.modules['pandas'] = None; import vaelab, vaelab.tabular; print(vaelab.TabularVAE.__name__)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "TabularVAE"
+
+
+# ------------------------------------------------------------------ privacy
+
+
+def test_dp_sgd_spends_the_target_epsilon_and_leaves_a_plain_model(tmp_path):
+    pytest.importorskip("opacus")
+    df = small_table(200)
+    model = tiny_model(epochs=2, dp_epsilon=5.0, dp_delta=1e-4).fit(df)
+    p = model.privacy_
+    assert p["delta"] == 1e-4 and p["steps"] == 2 * 4
+    assert 4.5 < p["epsilon"] <= 5.0 + 1e-6 and p["noise_multiplier"] > 0.3
+    assert not any(m._forward_hooks or m._backward_hooks for m in model.module_.modules())  # Opacus' hooks removed
+    assert not model.module_.likelihood.learn_scale  # no per-example gradient for a free scale
+    model.save(tmp_path / "dp")
+    assert load(tmp_path / "dp").privacy_ == p
+    assert len(model.sample(20, seed=0)) == 20
+
+
+def test_dp_noise_is_calibrated_by_the_accountant():
+    pytest.importorskip("opacus")
+    from vaelab.tabular.dp import noise_for_epsilon, spent_epsilon
+
+    noise = noise_for_epsilon(1.0, 1e-5, 0.01, 1000)
+    assert spent_epsilon(noise, 0.01, 1000, 1e-5) == pytest.approx(1.0, abs=0.05)
+    assert spent_epsilon(noise, 0.01, 2000, 1e-5) > 1.0  # more steps spend more

@@ -20,6 +20,7 @@ standard approximation rather than a proof for this sampler.
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from vaelab.errors import InputError
@@ -48,7 +49,11 @@ def noise_for_epsilon(epsilon: float, delta: float, sample_rate: float, steps: i
         raise InputError(f"dp_epsilon must be > 0, got {epsilon!r}")
     if not 0 < delta < 1:
         raise InputError(f"dp_delta must be in (0, 1), got {delta!r}")
-    return float(get_noise_multiplier(target_epsilon=epsilon, target_delta=delta, sample_rate=sample_rate, steps=steps, accountant="rdp"))
+    with warnings.catch_warnings():  # "optimal order is the largest alpha": a looser bound, still a bound
+        warnings.simplefilter("ignore", UserWarning)
+        return float(get_noise_multiplier(
+            target_epsilon=epsilon, target_delta=delta, sample_rate=sample_rate, steps=steps, accountant="rdp"
+        ))
 
 
 def spent_epsilon(noise_multiplier: float, sample_rate: float, steps: int, delta: float) -> float:
@@ -60,7 +65,9 @@ def spent_epsilon(noise_multiplier: float, sample_rate: float, steps: int, delta
         return 0.0
     accountant = RDPAccountant()
     accountant.history = [(noise_multiplier, sample_rate, steps)]
-    return float(accountant.get_epsilon(delta))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return float(accountant.get_epsilon(delta))
 
 
 class DPSGD(Callback):
@@ -88,6 +95,10 @@ class DPSGD(Callback):
         from opacus import GradSampleModule
         from opacus.optimizers import DPOptimizer
 
+        # the first layer's input needs no gradient, which torch's full backward hooks warn about
+        self._warnings = warnings.catch_warnings()
+        self._warnings.__enter__()
+        warnings.filterwarnings("ignore", message="Full backward hook is firing")
         self._hooks = GradSampleModule(trainer.module, loss_reduction="mean", strict=True)
         trainer.optimizer = DPOptimizer(
             trainer.optimizer,
@@ -102,4 +113,7 @@ class DPSGD(Callback):
         if self._hooks is not None:
             self._hooks._close()  # removes the hooks and the per-example gradients
             self._hooks = None
+        if getattr(self, "_warnings", None) is not None:
+            self._warnings.__exit__(None, None, None)
+            self._warnings = None
         trainer.optimizer = getattr(trainer.optimizer, "original_optimizer", trainer.optimizer)
