@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from vaelab._version import __version__
-from vaelab.cli.commands import demo, embed, evaluate, generate, report, train
+from vaelab.cli.commands import demo, embed, evaluate, generate, report, tabular, train
 from vaelab.cli.options import Debug
 
 HELP = """PCA, autoencoders and variational autoencoders from the command line.
@@ -78,4 +78,5 @@ def build_app() -> typer.Typer:
     app.callback()(_root)
     for name, function, epilog in COMMANDS:
         app.command(name=name, epilog=epilog)(function)
+    app.add_typer(tabular.app, name="tabular")
     return app
