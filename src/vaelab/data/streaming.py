@@ -10,6 +10,11 @@ Both sources share one small API, so the trainer does not care which it gets::
         -> Iterator[torch.Tensor]  # float32 (b, *example_shape); uint8 scaled to [0, 1]
     source.iter_batches(epoch, batches, rank=0, world_size=1)   # chosen batches only
 
+A source built with ``condition=`` (an array of shape (n, K) row-aligned with
+the examples: one-hot labels or attributes for a conditional model) yields
+tuples ``(x, c)`` instead, with ``c`` float32 of shape (b, K) holding the rows
+of the same examples; the trainer then calls ``module(x, c)``.
+
 The order of an epoch is a pure function of ``(seed, epoch)``, every example is
 seen exactly once per epoch (the last batch may be short; nothing is dropped),
 and ``start_batch`` resumes mid-epoch with exactly the remaining batches.
@@ -59,6 +64,20 @@ def _check_int(name: str, value: object, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise InputError(f"{name} must be an int >= {minimum}, got {value!r}")
     return int(value)
+
+
+def _as_condition(condition: object, n: int) -> torch.Tensor | None:
+    """A source's optional condition array as a float32 CPU tensor of shape (n, K), checked against n."""
+    if condition is None:
+        return None
+    c = torch.as_tensor(np.asarray(condition, dtype=np.float32) if not isinstance(condition, torch.Tensor) else condition)
+    if c.ndim == 1:
+        c = c[:, None]
+    if c.ndim != 2 or c.shape[0] != n:
+        raise InputError(
+            f"condition must have shape (n, K) with n = {n} rows, one per example, got shape {tuple(c.shape)}"
+        )
+    return c.float().cpu()
 
 
 def _to_float_batch(batch: torch.Tensor) -> torch.Tensor:
@@ -140,6 +159,9 @@ class InMemorySource(_BatchSource):
     seed : int
         Epoch ``e`` uses ``torch.randperm(n, generator=Generator().manual_seed(
         seed * 1_000_003 + e))``.
+    condition : Tensor or ndarray of shape (n, K), optional
+        Conditions of the examples (one-hot labels, attributes); batches are
+        then tuples ``(x, c)``.
 
     Examples
     --------
@@ -148,7 +170,14 @@ class InMemorySource(_BatchSource):
     ([4, 4, 2], 3)
     """
 
-    def __init__(self, data: torch.Tensor | np.ndarray, *, batch_size: int, seed: int) -> None:
+    def __init__(
+        self,
+        data: torch.Tensor | np.ndarray,
+        *,
+        batch_size: int,
+        seed: int,
+        condition: torch.Tensor | np.ndarray | None = None,
+    ) -> None:
         tensor = torch.from_numpy(np.require(data, requirements=["C", "W"])) if isinstance(data, np.ndarray) else data
         if not isinstance(tensor, torch.Tensor) or tensor.ndim < 1 or tensor.shape[0] == 0:
             got = type(data).__name__ if not isinstance(data, torch.Tensor) else f"shape {tuple(data.shape)}"
@@ -158,6 +187,9 @@ class InMemorySource(_BatchSource):
         self.seed = _check_int("seed", seed, 0)
         self.num_examples = int(tensor.shape[0])
         self.example_shape = tuple(tensor.shape[1:])
+        self.condition = _as_condition(condition, self.num_examples)
+        if self.condition is not None:
+            self.condition = self.condition.to(tensor.device)
 
     def permutation(self, epoch: int) -> torch.Tensor:
         """The epoch's order: int64 tensor of shape (n,), on the data's device."""
@@ -171,7 +203,9 @@ class InMemorySource(_BatchSource):
         spans = self._spans(epoch, batches, rank, world_size)
         perm = self.permutation(epoch)
         for start, stop in spans:
-            yield _to_float_batch(self.tensor[perm[start:stop]])
+            rows = perm[start:stop]
+            x = _to_float_batch(self.tensor[rows])
+            yield x if self.condition is None else (x, self.condition[rows])
 
 
 class _NpyShard:
@@ -257,6 +291,9 @@ class MemmapSource(_BatchSource):
     window_blocks : int, default 8
         Blocks per window, the unit of the fine (row-level) shuffle. Memory in
         use is about two windows: ``2 * window_blocks * block_size`` rows.
+    condition : ndarray or Tensor of shape (n, K), optional
+        Conditions of the examples, held in memory, row-aligned with the
+        shards concatenated in order; batches are then tuples ``(x, c)``.
 
     Examples
     --------
@@ -274,6 +311,7 @@ class MemmapSource(_BatchSource):
         seed: int,
         block_size: int | None = None,
         window_blocks: int = 8,
+        condition: np.ndarray | torch.Tensor | None = None,
     ) -> None:
         items = [paths_or_array] if isinstance(paths_or_array, (str, os.PathLike, np.ndarray)) else list(paths_or_array)
         if not items:
@@ -290,6 +328,8 @@ class MemmapSource(_BatchSource):
         if self.num_examples == 0:
             raise InputError("paths_or_array holds no examples (every shard has 0 rows)")
         self.example_shape = tuple(first.shape[1:])
+        self.condition = _as_condition(condition, self.num_examples)
+        self._shard_offsets = np.cumsum([0] + [len(s) for s in self._shards])
         self.batch_size = _check_int("batch_size", batch_size, 1)
         self.seed = _check_int("seed", seed, 0)
         self.window_blocks = _check_int("window_blocks", window_blocks, 1)
@@ -314,6 +354,11 @@ class MemmapSource(_BatchSource):
         parts = [self._shards[s].read(a, b) for s, a, b in blocks.tolist()]
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
+    def _window_rows(self, blocks: np.ndarray) -> np.ndarray:
+        """Global row numbers (over the concatenated shards) of the rows ``_read_window(blocks)`` returns."""
+        offsets = self._shard_offsets
+        return np.concatenate([np.arange(offsets[s] + a, offsets[s] + b) for s, a, b in blocks.tolist()])
+
     def _windows(self, epoch: int) -> tuple[list[np.ndarray], np.ndarray]:
         """The epoch's windows (each a (k, 3) array of blocks) and their end positions in the epoch order."""
         order = self._blocks[self._rng(epoch, 0).permutation(len(self._blocks))]
@@ -334,8 +379,10 @@ class MemmapSource(_BatchSource):
         current = -1
         rows = np.empty((0, *self.example_shape), self._shards[0].dtype)
         perm = np.empty(0, np.int64)
+        index = np.empty(0, np.int64)
         for start, stop in spans:
             pieces: list[np.ndarray] = []
+            picked: list[np.ndarray] = []
             pos = start
             while pos < stop:
                 w = int(np.searchsorted(ends, pos, side="right"))  # the window that holds position `pos`
@@ -344,15 +391,23 @@ class MemmapSource(_BatchSource):
                     del rows  # drop the previous window before reading the next
                     rows = self._read_window(windows[w])
                     perm = self._rng(epoch, 1, w).permutation(len(rows))  # row shuffle within the window
+                    if self.condition is not None:
+                        index = self._window_rows(windows[w])
                     current = w
                 end = min(stop, int(ends[w]))
                 pieces.append(rows[perm[pos - w_start : end - w_start]])
+                if self.condition is not None:
+                    picked.append(index[perm[pos - w_start : end - w_start]])
                 pos = end
             if len(pieces) == 1:
                 batch = pieces[0]
             else:  # a part that straddles windows, or an empty part
                 batch = np.concatenate(pieces) if pieces else np.empty((0, *self.example_shape), rows.dtype)
-            yield _to_float_batch(torch.from_numpy(batch))
+            x = _to_float_batch(torch.from_numpy(batch))
+            if self.condition is None:
+                yield x
+            else:
+                yield x, self.condition[torch.from_numpy(np.concatenate(picked) if picked else index[:0])]
 
 
 class _EpochBatches(torch.utils.data.IterableDataset):
@@ -429,4 +484,4 @@ class LoaderSource:
             pin_memory=self.pin_memory,
             generator=torch.Generator().manual_seed(self.seed),  # else it draws from, and shifts, the global RNG
         )
-        return iter(loader)
+        return (tuple(b) if isinstance(b, list) else b for b in loader)  # the loader turns (x, c) into a list

@@ -107,9 +107,14 @@ class Model(nn.Module):
     def input_shape(self) -> tuple[int, ...]:
         return tuple(self.config.input_shape)
 
-    def reconstruct(self, x: Tensor) -> Tensor:
-        """Decode the posterior mean and return E[x|z]: (B, *input_shape) -> same shape."""
-        return self.decode_mean(self.encode(x).mean)
+    def reconstruct(self, x: Tensor, c: Tensor | None = None) -> Tensor:
+        """Decode the posterior mean and return E[x|z]: (B, *input_shape) -> same shape.
+
+        ``c`` (B, K) is the condition of a conditional model (None otherwise).
+        """
+        if c is None:
+            return self.decode_mean(self.encode(x).mean)
+        return self.decode_mean(self.encode(x, c).mean, c)
 
     def decode_mean(self, z: Tensor) -> Tensor:
         """E[x|z] for codes of shape (B, D), shape (B, *input_shape)."""

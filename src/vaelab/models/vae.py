@@ -54,13 +54,15 @@ class VAEModel(AutoencoderModel):
         self.prior = build_prior(config.prior, config.latent_dim)
         self.beta = float(config.beta)  # a plain attribute, so schedules may change it
 
-    def encode(self, x: Tensor) -> DiagonalGaussian:
-        """(B, *input_shape) -> q(z|x) with mean and log-variance of shape (B, D)."""
-        mean, log_var = self.encoder(x).chunk(2, dim=-1)
+    def encode(self, x: Tensor, c: Tensor | None = None) -> DiagonalGaussian:
+        """(B, *input_shape) [, condition (B, K)] -> q(z|x[, c]) with mean and log-variance of shape (B, D)."""
+        mean, log_var = self.encoder_features(x, c).chunk(2, dim=-1)
         return DiagonalGaussian(mean, log_var)
 
-    def elbo_terms(self, x: Tensor, *, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """Per-example terms of the ELBO from one posterior draw.
+    def elbo_terms(
+        self, x: Tensor, c: Tensor | None = None, *, generator: torch.Generator | None = None
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Per-example terms of the ELBO from one posterior draw (given the condition ``c`` of a conditional model).
 
         Returns
         -------
@@ -71,21 +73,21 @@ class VAEModel(AutoencoderModel):
         z : Tensor of shape (B, D)
         params : Tensor of shape (B, *param_shape)
         """
-        posterior = self.encode(x)
+        posterior = self.encode(x, c)
         z = posterior.rsample(generator=generator)
-        params = self.decode(z)
+        params = self.decode(z, c)
         return self.likelihood.log_prob(x, params), self.prior.kl(posterior, z), z, params
 
-    def elbo(self, x: Tensor, *, generator: torch.Generator | None = None) -> Tensor:
+    def elbo(self, x: Tensor, c: Tensor | None = None, *, generator: torch.Generator | None = None) -> Tensor:
         """ELBO per example in nats (one-sample estimate), shape (B,)."""
-        log_px_z, kl, _, _ = self.elbo_terms(x, generator=generator)
+        log_px_z, kl, _, _ = self.elbo_terms(x, c, generator=generator)
         return log_px_z - kl
 
-    def forward(self, x: Tensor, *, generator: torch.Generator | None = None) -> ModelOutput:
-        log_px_z, kl, z, params = self.elbo_terms(x, generator=generator)
+    def forward(self, x: Tensor, c: Tensor | None = None, *, generator: torch.Generator | None = None) -> ModelOutput:
+        log_px_z, kl, z, params = self.elbo_terms(x, c, generator=generator)
         reconstruction, kl = -log_px_z.mean(), kl.mean()
         return ModelOutput(loss=reconstruction + self.beta * kl, reconstruction=reconstruction, kl=kl, z=z, params=params)
 
-    def sample(self, n: int, *, generator: torch.Generator | None = None) -> Tensor:
-        """Decode ``n`` draws from the prior; returns E[x|z] of shape (n, *input_shape)."""
-        return self.decode_mean(self.prior.sample(n, generator=generator))
+    def sample(self, n: int, c: Tensor | None = None, *, generator: torch.Generator | None = None) -> Tensor:
+        """Decode ``n`` draws from the prior (given conditions ``c`` of shape (n, K)); E[x|z] of shape (n, *input_shape)."""
+        return self.decode_mean(self.prior.sample(n, generator=generator), c)

@@ -80,6 +80,7 @@ class Conv:
     """Builds convolutional encoders and decoders."""
 
     default_hidden_dims = (32, 64)
+    condition_mode = "channels"  # a condition c enters the encoder as extra constant channels
 
     @staticmethod
     def encoder(config: NetworkConfig, input_shape: tuple[int, ...], out_dim: int) -> nn.Module:

@@ -1,8 +1,10 @@
 """A model-agnostic training loop (after minGPT's ``trainer.py``).
 
 The trainer knows nothing about the model it trains: it calls
-``module(batch)``, minimizes ``output.loss`` and logs ``output.terms()``.
-Everything model-specific (a KL weight schedule, say) is a callback.
+``module(batch)`` (``module(*batch)`` when a batch is a tuple of tensors, such
+as examples and their conditions), minimizes ``output.loss`` and logs
+``output.terms()``. Everything model-specific (a KL weight schedule, say) is a
+callback.
 
 The loop is lean, since on small models a library's own overhead decides its
 speed (``benchmarks/throughput.py`` measures it against a bare PyTorch loop):
@@ -67,10 +69,37 @@ class BatchSource(Protocol):
 
     def __len__(self) -> int: ...
 
-    def iter_epoch(self, epoch: int, *, start_batch: int = 0, rank: int = 0, world_size: int = 1) -> Iterable[Tensor]: ...
+    def iter_epoch(self, epoch: int, *, start_batch: int = 0, rank: int = 0, world_size: int = 1) -> Iterable[Batch]: ...
 
 
+#: a batch is a tensor of examples (b, *example_shape), or a tuple whose first element is one and whose
+#: other elements (conditions, for instance) have b rows as well; the model is called as ``module(*batch)``
+Batch = Tensor | tuple[Tensor, ...]
 BatchTransform = Callable[[Tensor, torch.Generator], Tensor]
+
+
+def batch_rows(batch: Batch) -> int:
+    """Number of examples in a batch."""
+    return (batch[0] if isinstance(batch, tuple) else batch).shape[0]
+
+
+def batch_to(batch: Batch, device: torch.device) -> Batch:
+    """The batch (every tensor of a tuple) on ``device``."""
+    if isinstance(batch, (tuple, list)):
+        return tuple(t.to(device, non_blocking=True) for t in batch)
+    return batch.to(device, non_blocking=True)
+
+
+def call_module(module: Any, batch: Batch, **kwargs: Any) -> ModelOutput:
+    """``module(batch)``, or ``module(*batch)`` for a tuple batch."""
+    return module(*batch, **kwargs) if isinstance(batch, tuple) else module(batch, **kwargs)
+
+
+def transform_first(transform: BatchTransform, batch: Batch, generator: torch.Generator) -> Batch:
+    """Apply a batch transform to the examples (the first element of a tuple batch) only."""
+    if isinstance(batch, tuple):
+        return (transform(batch[0], generator), *batch[1:])
+    return transform(batch, generator)
 
 
 @dataclass(frozen=True)
@@ -188,7 +217,7 @@ def make_optimizer(params: Iterable[nn.Parameter], config: TrainerConfig, device
 
 
 class Trainer:
-    """Trains any module whose ``forward(x)`` returns a :class:`ModelOutput`.
+    """Trains any module whose ``forward(x)`` (or ``forward(*batch)``) returns a :class:`ModelOutput`.
 
     Parameters
     ----------
@@ -305,9 +334,9 @@ class Trainer:
         generator = torch.Generator(device=device).manual_seed(self.config.seed + self.rank)  # same noise every epoch
         sums = TermSums(device)
         for xb in source.iter_epoch(0, rank=self.rank, world_size=self.world_size):
-            xb = xb.to(device, non_blocking=True)
-            if xb.shape[0]:
-                sums.add(module(xb, generator=generator).terms(), xb.shape[0])
+            xb = batch_to(xb, device)
+            if batch_rows(xb):
+                sums.add(call_module(module, xb, generator=generator).terms(), batch_rows(xb))
         module.train(was_training)
         if self.world_size > 1:
             sums = sums.all_reduced()
@@ -315,21 +344,23 @@ class Trainer:
 
     # ---------------------------------------------------------------- private
 
-    def _batches(self, train: BatchSource, epoch: int) -> Iterator[tuple[Tensor, int, float]]:
+    def _batches(self, train: BatchSource, epoch: int) -> Iterator[tuple[Batch, int, float]]:
         """(batch on the device, examples in it, loss weight) for the rest of the epoch."""
         device, world = self.device, self.world_size
         batches = train.iter_epoch(epoch, start_batch=self.state.batch, rank=self.rank, world_size=world)
         if world == 1:
             for xb in batches:
-                yield xb.to(device, non_blocking=True), xb.shape[0], 1.0
+                yield batch_to(xb, device), batch_rows(xb), 1.0
             return
         size, n = train.batch_size, train.num_examples
         for g, xb in enumerate(batches, start=self.state.batch):
-            rows, global_rows = xb.shape[0], min(size, n - g * size)
+            rows, global_rows = batch_rows(xb), min(size, n - g * size)
             if rows == 0:  # an empty part of a short last batch: step on a dummy row with weight 0
-                yield xb.new_zeros((1, *xb.shape[1:])).to(device), 0, 0.0
+                parts = xb if isinstance(xb, tuple) else (xb,)
+                dummy = tuple(t.new_zeros((1, *t.shape[1:])) for t in parts)
+                yield batch_to(dummy if isinstance(xb, tuple) else dummy[0], device), 0, 0.0
             else:
-                yield xb.to(device, non_blocking=True), rows, distributed.batch_share(rows, global_rows, world)
+                yield batch_to(xb, device), rows, distributed.batch_share(rows, global_rows, world)
 
     def _run_epoch(self, epoch, train, valid, amp_dtype, scaler, checkpoint_dir, best_state):
         cfg, state, module = self.config, self.state, self.module
@@ -354,7 +385,7 @@ class Trainer:
                     group["lr"] = lr
             if transform is not None:
                 generator.manual_seed(_batch_seed(cfg.seed, epoch, state.batch, self.rank))
-                xb = transform(xb, generator)
+                xb = transform_first(transform, xb, generator)
             for cb in step_start:
                 cb.on_step_start(self)
             out = self._step(xb, weight, amp_dtype, scaler)
@@ -407,13 +438,13 @@ class Trainer:
             cb.on_epoch_end(self, row)
         return best_state
 
-    def _step(self, xb: Tensor, weight: float, amp_dtype: torch.dtype | None, scaler: Any) -> ModelOutput:
+    def _step(self, xb: Batch, weight: float, amp_dtype: torch.dtype | None, scaler: Any) -> ModelOutput:
         module, opt, cfg = self._forward, self.optimizer, self.config
         if amp_dtype is not None:
-            with torch.autocast(device_type=xb.device.type, dtype=amp_dtype):
-                out: ModelOutput = module(xb)
+            with torch.autocast(device_type=self.device.type, dtype=amp_dtype):
+                out: ModelOutput = call_module(module, xb)
         else:
-            out = module(xb)
+            out = call_module(module, xb)
         loss = out.loss if weight == 1.0 else out.loss * weight  # a rank's share of the global batch
         opt.zero_grad(set_to_none=True)
         if scaler is not None:
