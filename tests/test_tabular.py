@@ -262,3 +262,32 @@ def test_dp_noise_is_calibrated_by_the_accountant():
     noise = noise_for_epsilon(1.0, 1e-5, 0.01, 1000)
     assert spent_epsilon(noise, 0.01, 1000, 1e-5) == pytest.approx(1.0, abs=0.05)
     assert spent_epsilon(noise, 0.01, 2000, 1e-5) > 1.0  # more steps spend more
+
+
+# --------------------------------------------------------------- conditioning
+
+
+def test_conditional_sampling_sets_the_value_and_follows_it():
+    rng = np.random.default_rng(0)
+    n = 400
+    ward = rng.choice(["A", "B"], n)
+    df = pd.DataFrame({
+        "ward": ward,
+        "cost": np.where(ward == "A", rng.normal(100, 5, n), rng.normal(300, 5, n)).round(1),
+        "plan": rng.choice(["basic", "plus"], n),
+        "urgent": rng.random(n) < 0.3,
+        "kind": rng.choice(["x", "y"], n),
+    })
+    model = tiny_model(epochs=80, constraints=[FixedCombinations(["plan", "kind"])]).fit(df)
+    a = model.sample(200, seed=0, conditions={"ward": "A"})
+    b = model.sample(200, seed=0, conditions={"ward": "B"})
+    assert (a["ward"] == "A").all() and (b["ward"] == "B").all()
+    assert a["cost"].mean() < 200 < b["cost"].mean()  # the other columns follow the condition
+    both = model.sample(50, seed=0, conditions={"urgent": "true", "plan": "plus"})
+    assert both["urgent"].all() and (both["plan"] == "plus").all()  # a merged fixed-combination column too
+    with pytest.raises(InputError, match="never holds"):
+        model.sample(5, conditions={"ward": "Z"})
+    with pytest.raises(InputError, match="'cost' is numeric"):
+        model.sample(5, conditions={"cost": 100})
+    with pytest.raises(InputError, match="conditional=True"):
+        tiny_model(epochs=1, conditional=False).fit(df).sample(5, conditions={"ward": "A"})

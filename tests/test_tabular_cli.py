@@ -54,6 +54,10 @@ def test_fit_sample_report(tmp_path, table, capsys):
     synth = pd.read_csv(tmp_path / "s.csv")
     assert len(synth) == 200 and list(synth.columns) == ["age", "sex", "nodes", "grade", "event"]
     assert synth["age"].between(18, 90).all() and (synth["nodes"] >= 1).all()
+    assert vaelab("tabular", "sample", run, "-n", 20, "--out", tmp_path / "f.csv", "--condition", "sex=female", "--quiet") == 0
+    assert (pd.read_csv(tmp_path / "f.csv")["sex"] == "female").all()
+    assert vaelab("tabular", "sample", run, "--out", tmp_path / "g.csv", "--condition", "sex") == 2
+    assert "COLUMN=VALUE" in capsys.readouterr().err
     assert vaelab("tabular", "report", run, "--target", "event", "--quiet") == 0
     report = json.loads((run / "report" / "report.json").read_text())
     assert report["validity"]["all"] == 1.0

@@ -61,6 +61,9 @@ class TabularVAE(VAE):
         KL weight; 0.5 matches TVAE's reconstruction weight of 2.
     learn_scale : bool
         Learn the Gaussian heads' sigma per continuous span (off under DP).
+    conditional : bool
+        Train with CTGAN-style conditional vectors (:mod:`vaelab.tabular.conditions`), so
+        that ``sample(n, conditions={...})`` can fix categorical or boolean values.
     n_modes, max_categories : int
         Mixture modes per numeric column; one-hot levels per categorical column.
     dp_epsilon : float, optional
@@ -103,6 +106,7 @@ class TabularVAE(VAE):
         prior: str | dict[str, Any] = "standard_normal",
         beta: float = 0.5,
         learn_scale: bool = True,
+        conditional: bool = True,
         n_modes: int = 10,
         max_categories: int = 100,
         epochs: int = 300,
@@ -128,6 +132,7 @@ class TabularVAE(VAE):
         self.prior = prior
         self.beta = beta
         self.learn_scale = learn_scale
+        self.conditional = conditional
         self.n_modes = n_modes
         self.max_categories = max_categories
         self.epochs = epochs
@@ -190,17 +195,62 @@ class TabularVAE(VAE):
             max_categories=self.max_categories,
             seed=self.seed,
         )
-        Xt = torch.from_numpy(pipeline.fit_transform(df))
+        X_np = pipeline.fit_transform(df)
         self.pipeline_ = pipeline
-        self.input_shape_ = (Xt.shape[1],)
-        self.n_features_in_ = Xt.shape[1]
-        extra: list[Callback] = []
-        dp = self._dp_callback(Xt.shape[0])
-        if dp is not None:
-            extra.append(dp)
-        self._fit(Xt, checkpoint_dir=checkpoint_dir, resume=resume, callbacks=[*callbacks, *extra])
-        self.privacy_ = None if dp is None else self._privacy(dp, Xt.shape[0])
+        self.input_shape_ = (X_np.shape[1],)
+        self.n_features_in_ = X_np.shape[1]
+        C = None
+        self.condition_frequencies_ = None
+        if self.conditional:
+            from vaelab.tabular.conditions import ConditionVectors
+
+            self.condition_frequencies_ = ConditionVectors.frequencies(pipeline, X_np)
+            C = self._conditions().for_training(X_np, self.seed) if self._conditions().dim else None
+        dp = self._dp_callback(X_np.shape[0])
+        self._fit_table(torch.from_numpy(X_np), None if C is None else torch.from_numpy(C), checkpoint_dir, resume,
+                        [*callbacks, *([] if dp is None else [dp])])
+        self.privacy_ = None if dp is None else self._privacy(dp, X_np.shape[0])
+        self.label_latents_ = {}
+        if C is not None and dp is None:  # under DP these statistics of the data would spend privacy: the prior instead
+            with torch.no_grad():
+                self.label_latents_ = self._conditions().label_latents(self.module_.cpu(), torch.from_numpy(X_np))
+            self.module_.to(self._device_of_params())
         return self
+
+    def _device_of_params(self) -> torch.device:
+        from vaelab._runtime import resolve_device
+
+        return resolve_device(self.device)
+
+    def _fit_table(self, X: torch.Tensor, C: torch.Tensor | None, checkpoint_dir: Any, resume: bool,
+                   callbacks: Sequence[Callback]) -> None:
+        """Train on the vectors X (n, d) with their conditions C (n, K), split as ``fit`` splits arrays."""
+        from vaelab.data.streaming import InMemorySource
+
+        self._validate_params(X.shape[0])
+        self._check_data(X, "X")
+        n = X.shape[0]
+        n_valid = int(round(n * self.validation_fraction))
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(self.seed))
+        parts = [order] if n_valid in (0, n) else [order[n_valid:], order[:n_valid]]
+        batch = min(self.batch_size, len(parts[0]))
+        sources = [InMemorySource(X[p], batch_size=b, seed=self.seed, condition=None if C is None else C[p])
+                   for p, b in zip(parts, (batch, max(batch, 256)))]
+        self._train(sources[0], sources[1] if len(sources) > 1 else None, checkpoint_dir, resume, callbacks)
+
+    def _conditions(self) -> Any:
+        """The layout of the conditional vectors (None for a model fitted without)."""
+        if not getattr(self, "condition_frequencies_", None):
+            return None
+        from vaelab.tabular.conditions import ConditionVectors
+
+        return ConditionVectors(self.pipeline_, self.condition_frequencies_)
+
+    def _module_config(self) -> Any:
+        import dataclasses
+
+        layout = self._conditions()
+        return dataclasses.replace(super()._module_config(), condition_dim=layout.dim if layout is not None else 0)
 
     def _dp_callback(self, n: int) -> Callback | None:
         if self.dp_epsilon is None:
@@ -324,23 +374,43 @@ class TabularVAE(VAE):
         )
 
     def _draw_vectors(self, n: int, generator: torch.Generator, conditions: dict[str, Any] | None) -> np.ndarray:
-        if conditions:
-            raise InputError("conditions need a TabularVAE fitted with conditioning; this one was not")
+        """n data vectors: z from the prior, c as asked (or from its training distribution), x from p(x | z, c)."""
         module = self.module_
+        layout = self._conditions() if module.condition_dim else None
+        if conditions and layout is None:
+            raise InputError("conditions need a TabularVAE fitted with conditional=True; this one was not")
+        rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=generator)))
+        writes: list[tuple[int, np.ndarray]] = []
+        c, specific = None, None
+        if layout is not None:
+            C, writes, specific = layout.conditional(n, conditions, rng) if conditions else (layout.unconditional(n, rng), [], None)
+            c = torch.from_numpy(C).to(self._device())
         with torch.no_grad():
             module.eval()
             z = module.prior.sample(n, generator=generator)
-            x = module.likelihood.sample(module.decode(z), generator=generator)
-        return x.float().cpu().numpy()
+            latents = getattr(self, "label_latents_", None) or {}
+            if specific is not None and latents:  # z from the aggregate posterior of the rows with that label
+                j, picks = specific
+                index = torch.from_numpy(picks)
+                mean, var = latents[f"latent.{j}.mean"][index], latents[f"latent.{j}.var"][index]
+                z = (mean + var.sqrt() * torch.randn(mean.shape, generator=generator)).to(z.device, z.dtype)
+            x = module.likelihood.sample(module.decode(z, c), generator=generator).float().cpu().numpy()
+        for start, onehot in writes:  # the conditioned values are exact
+            x[:, start : start + onehot.shape[1]] = onehot
+        return x
 
     # ------------------------------------------------------------ save/load
 
     def _fitted_attributes(self) -> dict[str, Any]:
-        return super()._fitted_attributes() | {"privacy": getattr(self, "privacy_", None)}
+        return super()._fitted_attributes() | {
+            "privacy": getattr(self, "privacy_", None),
+            "condition_frequencies": getattr(self, "condition_frequencies_", None),
+        }
 
     def _set_fitted_attributes(self, fitted: dict[str, Any]) -> None:
         super()._set_fitted_attributes(fitted)
         self.privacy_ = fitted.get("privacy")
+        self.condition_frequencies_ = fitted.get("condition_frequencies")
 
     def _json_params(self) -> dict[str, Any]:
         params = super()._json_params()
@@ -355,7 +425,8 @@ class TabularVAE(VAE):
 
     def _save_extra(self, folder: Path) -> None:
         write_json(folder / PIPELINE_JSON, self.pipeline_.to_dict())
-        save_tensors(folder / PIPELINE_TENSORS, self.pipeline_.tensors(), metadata={"format": "vaelab.table"})
+        tensors = {**self.pipeline_.tensors(), **getattr(self, "label_latents_", {})}
+        save_tensors(folder / PIPELINE_TENSORS, tensors, metadata={"format": "vaelab.table"})
 
     def _load_extra(self, folder: Path) -> None:
         from vaelab.tabular.pipeline import TablePipeline
@@ -363,7 +434,8 @@ class TabularVAE(VAE):
         if not (folder / PIPELINE_JSON).is_file():
             raise ModelFileError(f"{folder} holds a TabularVAE without {PIPELINE_JSON}; the folder is incomplete")
         try:
-            self.pipeline_ = TablePipeline.from_dict(read_json(folder / PIPELINE_JSON, "table pipeline"),
-                                                     load_tensors(folder / PIPELINE_TENSORS))
+            tensors = load_tensors(folder / PIPELINE_TENSORS)
+            self.pipeline_ = TablePipeline.from_dict(read_json(folder / PIPELINE_JSON, "table pipeline"), tensors)
+            self.label_latents_ = {k: v for k, v in tensors.items() if k.startswith("latent.")}
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelFileError(f"{folder / PIPELINE_JSON} does not describe a valid table pipeline ({exc})") from None
