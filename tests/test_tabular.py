@@ -291,3 +291,13 @@ def test_conditional_sampling_sets_the_value_and_follows_it():
         model.sample(5, conditions={"cost": 100})
     with pytest.raises(InputError, match="conditional=True"):
         tiny_model(epochs=1, conditional=False).fit(df).sample(5, conditions={"ward": "A"})
+
+
+def test_fifty_thousand_levels_are_capped(tmp_path):
+    n = 50_000
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"patient": [f"p{i:05d}" for i in range(n)], "dose": rng.integers(1, 5, n)})
+    model = tiny_model(epochs=1, batch_size=5000, max_categories=20).fit(df)
+    assert model.input_shape_[0] < 40  # 20 one-hot levels, not 50,000
+    synth = model.sample(100, seed=0)
+    assert set(synth["patient"]) <= set(model.pipeline_.transformer.columns[0].categories)
