@@ -36,6 +36,7 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -411,7 +412,11 @@ class Predicate(Constraint):
 
 
 def parse_constraints(spec: Any) -> list[Constraint]:
-    """Constraints from a list of dicts (or ``{"constraints": [...]}``, as read from YAML) or Constraint objects."""
+    """Constraints from a list of dicts or Constraint objects, ``{"constraints": [...]}``, or a YAML/JSON file's path."""
+    if isinstance(spec, (str, Path)):
+        from vaelab.tabular.schema import read_metadata
+
+        spec = read_metadata(spec)
     if isinstance(spec, dict):
         if set(spec) - {"constraints", "columns"}:
             raise InputError(f"a rules file holds 'constraints:' (and optionally 'columns:'), got keys {sorted(spec)}")

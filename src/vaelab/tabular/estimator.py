@@ -155,12 +155,8 @@ class TabularVAE(VAE):
 
     def _parsed_constraints(self) -> list[Any]:
         from vaelab.tabular.constraints import parse_constraints
-        from vaelab.tabular.schema import read_metadata
 
-        spec = self.constraints
-        if isinstance(spec, (str, Path)):
-            spec = read_metadata(spec)
-        return parse_constraints(spec)
+        return parse_constraints(self.constraints)
 
     def _parsed_metadata(self) -> dict[str, Any] | None:
         from vaelab.tabular.schema import read_metadata
