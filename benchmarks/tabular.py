@@ -51,6 +51,8 @@ ADULT_RULES = {
         {"type": "categories", "column": "income", "values": ["<=50K", ">50K"]},
     ]
 }
+#: conditional-sampling check: (column, values, numeric column whose mean should follow)
+CONDITIONS = {"gbsg2": ("menostat", ["Pre", "Post"], "age"), "adult": ("sex", ["Female", "Male"], "hours-per-week")}
 SDTYPE = {"numeric": "numerical", "categorical": "categorical", "boolean": "boolean", "datetime": "datetime"}
 
 
@@ -187,6 +189,7 @@ def main() -> None:
               "DCR synth", "DCR holdout", "copies", "fit s", "sample s"]  # fmt: skip
     print("Command: " + " ".join(["python", *sys.argv]), flush=True)
     print("| " + " | ".join(header) + " |\n|" + "---|" * len(header), flush=True)
+    conditional = []
     for name in args.datasets:
         if name == "gbsg2":
             train, holdout, rules, target = load_gbsg2(args.data_dir, args.seed)
@@ -213,6 +216,16 @@ def main() -> None:
             row = [label, method, epochs, m["quality"], m["shapes"], m["trends"], m["ml_real"], m["ml_synth"],
                    m["validity"], m["dcr_synth"], m["dcr_holdout"], m["copies"], fit_s, sample_s]  # fmt: skip
             print("| " + " | ".join(f"{v:.3g}" if isinstance(v, float) else str(v) for v in row) + " |", flush=True)
+            if key == "vaelab" and name in CONDITIONS:
+                conditional.append((label, model, train, *CONDITIONS[name]))
+    for label, model, train, column, values, numeric in conditional:
+        print(f"\nConditional sampling ({label}, 1000 rows per value, seed 0): mean {numeric} given {column}")
+        print(f"| {column} | share with that value | mean {numeric}, synthetic | mean {numeric}, real training rows |\n|---|---|---|---|")
+        for value in values:
+            rows = model.sample(1000, seed=0, conditions={column: value})
+            real = train[train[column] == value][numeric].mean()
+            share = float((rows[column] == value).mean())
+            print(f"| {value} | {share:.3g} | {rows[numeric].mean():.3g} | {real:.3g} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -212,12 +212,9 @@ def fit_command(
         try:
             _fit(run, config, df, resume=False, console=console)
         except Exception:
-            from vaelab.training import has_checkpoint
+            from vaelab.cli.commands.train import discard_if_unstarted
 
-            if not run.complete and not has_checkpoint(run.checkpoints):
-                import shutil
-
-                shutil.rmtree(run.root, ignore_errors=True)
+            discard_if_unstarted(run)
             raise
 
 
