@@ -293,6 +293,12 @@ def test_conditional_sampling_sets_the_value_and_follows_it():
         tiny_model(epochs=1, conditional=False).fit(df).sample(5, conditions={"ward": "A"})
 
 
+def test_a_table_of_numbers_only_fits_and_samples():
+    df = pd.DataFrame({"x": np.arange(60.0), "y": np.arange(60) % 7})
+    synth = tiny_model(epochs=1).fit(df).sample(10, seed=0)
+    assert synth.shape == (10, 2) and synth["y"].between(0, 6).all()
+
+
 def test_fifty_thousand_levels_are_capped(tmp_path):
     n = 50_000
     rng = np.random.default_rng(0)

@@ -201,7 +201,8 @@ class TabularVAE(VAE):
             from vaelab.tabular.conditions import ConditionVectors
 
             self.condition_frequencies_ = ConditionVectors.frequencies(pipeline, X_np)
-            C = self._conditions().for_training(X_np, self.seed) if self._conditions().dim else None
+            layout = self._conditions()  # None when the table has no categorical column
+            C = layout.for_training(X_np, self.seed) if layout is not None else None
         dp = self._dp_callback(X_np.shape[0])
         self._fit_table(torch.from_numpy(X_np), None if C is None else torch.from_numpy(C), checkpoint_dir, resume,
                         [*callbacks, *([] if dp is None else [dp])])

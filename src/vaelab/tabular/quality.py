@@ -63,7 +63,8 @@ def ks_complement(real: pd.Series, synth: pd.Series) -> float:
 
 
 def _frequencies(values: pd.Series | pd.DataFrame) -> pd.Series:
-    counts = values.value_counts(dropna=False) if hasattr(values, "columns") else values.value_counts(dropna=False)
+    """Share of each value (of each row, for a frame), missing included."""
+    counts = values.value_counts(dropna=False)
     return counts / counts.sum()
 
 

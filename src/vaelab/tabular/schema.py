@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 KINDS = ("numeric", "categorical", "boolean", "datetime", "constant", "empty")
 #: a column whose non-missing cells are numbers except for at most this share is numeric
 TEXT_IN_NUMBERS = 0.05
-#: an integer column with at most this many distinct values is still numeric (override with metadata)
+#: generated numbers are rounded to at most this many decimals
 MAX_DECIMALS = 6
 
 
@@ -162,7 +162,7 @@ class Schema:
                 v = np.clip(np.round(v), c.low, c.high)
                 out[c.name] = pd.to_datetime(pd.Series(v, index=df.index), unit="s")
             elif c.kind == "boolean":
-                out[c.name] = df[c.name].map(lambda x: None if x is None or x != x else bool(x == True or x == "True"))
+                out[c.name] = df[c.name].map(_as_bool).astype(object)
             else:
                 out[c.name] = df[c.name]
         return pd.DataFrame(out, index=df.index)
