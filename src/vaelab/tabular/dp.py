@@ -33,10 +33,17 @@ logger = logging.getLogger(__name__)
 
 
 def _opacus() -> Any:
+    """Import Opacus, undoing the root log handler its import installs (``logging.basicConfig``)."""
+    root = logging.getLogger()
+    before = list(root.handlers)
     try:
         import opacus
+        import opacus.utils.module_utils  # noqa: F401  (the module that calls basicConfig)
     except ImportError:
         raise InputError("differential privacy needs Opacus: pip install 'vaelab[tabular]'") from None
+    finally:
+        for handler in [h for h in root.handlers if h not in before]:
+            root.removeHandler(handler)
     return opacus
 
 
