@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from vaelab.cli import version_text
-from vaelab.cli.commands import demo, embed, evaluate, explore, features, generate, latent_space, report, train
+from vaelab.cli.commands import demo, embed, evaluate, explore, features, generate, latent_space, report, tabular, train
 from vaelab.cli.options import Debug
 
 HELP = """PCA, autoencoders and variational autoencoders from the command line.
@@ -70,6 +70,7 @@ COMMANDS: list[tuple[str, Any, str | None]] = [
 #: Groups of subcommands (``vaelab features train``): name -> a function building the group's Typer app.
 GROUPS: list[tuple[str, Callable[[], typer.Typer]]] = [
     ("features", features.features_app),
+    ("tabular", lambda: tabular.app),
 ]
 
 

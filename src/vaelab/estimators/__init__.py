@@ -6,3 +6,6 @@ from vaelab.estimators.pca import PCA
 from vaelab.estimators.vaegan import VAEGAN
 
 __all__ = ["ESTIMATORS", "PCA", "VAE", "VAEGAN", "Autoencoder", "EncoderDecoderEstimator", "NeuralEstimator", "load"]
+
+# registers TabularVAE and the "mixed" likelihood (the module imports no pandas; vaelab.TabularVAE is lazy)
+from vaelab.tabular import estimator as _tabular  # noqa: E402,F401

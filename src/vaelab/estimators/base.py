@@ -237,7 +237,14 @@ class EncoderDecoderEstimator(TransformerMixin, BaseEstimator):
             history = getattr(self, "history_", None)
             if history:
                 atomic_write_text(tmp / "history.csv", history_to_csv(history))
+            self._save_extra(tmp)
         return path
+
+    def _save_extra(self, folder: Path) -> None:
+        """Write further fitted state (JSON, safetensors) into the model folder being saved; none by default."""
+
+    def _load_extra(self, folder: Path) -> None:
+        """Read what :meth:`_save_extra` wrote, after the weights are loaded; none by default."""
 
     @classmethod
     def _from_saved(cls, config: dict[str, Any], weights: dict[str, Tensor]) -> "EncoderDecoderEstimator":
@@ -298,6 +305,7 @@ def load(path: str | Path, *, device: str = "cpu") -> EncoderDecoderEstimator:
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise ModelFileError(f"{path / 'config.json'} does not describe a valid {config['class_name']} ({exc})") from None
     estimator.module_.to(device)
+    estimator._load_extra(path)
     history = path / "history.csv"
     if history.is_file():
         with history.open(newline="") as f:

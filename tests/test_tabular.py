@@ -1,0 +1,309 @@
+"""The tabular VAE: transformer, mixed likelihood, constraints, estimator, save/load."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+pd = pytest.importorskip("pandas")
+pytest.importorskip("yaml")
+
+from vaelab import load  # noqa: E402
+from vaelab.errors import DataFileError, InputError  # noqa: E402
+from vaelab.likelihoods import build_likelihood  # noqa: E402
+from vaelab.tabular import (  # noqa: E402
+    ConstraintError,
+    FixedCombinations,
+    Inequality,
+    Predicate,
+    Range,
+    TableTransformer,
+    TabularVAE,
+)
+from vaelab.tabular.schema import Schema  # noqa: E402
+
+TINY = {"kind": "mlp", "hidden_dims": [32]}
+
+
+def small_table(n: int = 300, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    age = rng.integers(20, 80, n)
+    admitted = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 300, n), unit="D")
+    stay = rng.integers(0, 20, n)
+    sex = rng.choice(["female", "male"], n)
+    income = np.where(rng.random(n) < 0.5, rng.normal(30_000, 2_000, n), rng.normal(80_000, 5_000, n)).round(2)
+    income[rng.random(n) < 0.1] = np.nan
+    return pd.DataFrame(
+        {
+            "age": age,
+            "sex": sex,
+            "smoker": rng.random(n) < 0.3,
+            "income": income,
+            "admitted": admitted,
+            "discharged": admitted + pd.to_timedelta(stay, unit="D"),
+            "ward": rng.choice(["A", "B", "C"], n),
+            "plan": rng.choice(["basic", "plus"], n),
+        }
+    )
+
+
+def tiny_model(**kwargs) -> TabularVAE:
+    options = dict(epochs=3, latent_dim=4, network=TINY, batch_size=64, device="cpu", seed=0)
+    options.update(kwargs)
+    return TabularVAE(**options)
+
+
+# ------------------------------------------------------------------ transformer
+
+
+def test_transformer_round_trip_and_modes():
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(-10, 1, 500), rng.normal(10, 1, 500)])
+    df = pd.DataFrame({"x": x, "c": rng.choice(["a", "b", None], 1000)})
+    t = TableTransformer(seed=0).fit(df, {"x": "continuous", "c": "discrete"})
+    col = t.columns[0]
+    assert len(col.means) >= 2  # two modes found by the variational mixture
+    assert sorted(np.round(np.sort(col.means)[[0, -1]])) == [-10, 10]
+    X = t.transform(df)
+    assert X.shape == (1000, t.output_dim) and np.all(np.abs(X[:, 0]) < 1)
+    back = t.inverse_transform(X)
+    np.testing.assert_allclose(back["x"], x, atol=1e-6)
+    assert list(back["c"]) == list(df["c"].where(df["c"].notna(), None))
+
+
+def test_transformer_caps_categories_with_other_bucket():
+    df = pd.DataFrame({"c": [f"id{i}" for i in range(50)] + ["common"] * 50})
+    t = TableTransformer(max_categories=5).fit(df, {"c": "discrete"})
+    assert t.columns[0].categories[0] == "common" and t.columns[0].categories[-1] == "<other>"
+    assert t.output_dim == 5
+    back = t.inverse_transform(t.transform(df))
+    assert set(back["c"]) == set(t.columns[0].categories)  # "common", 3 ids and the bucket
+    assert (back["c"] == "<other>").sum() == 47
+
+
+def test_schema_infers_kinds_and_notes():
+    df = small_table(100)
+    df["const"] = 7
+    df["empty"] = np.nan
+    df["dates_text"] = ["2020-01-0%d" % (i % 9 + 1) if i % 2 else "03/0%d/2021" % (i % 9 + 1) for i in range(100)]
+    df["numbers_text"] = [str(i) for i in range(99)] + ["n/a?"]
+    schema, coerced = Schema.infer(df)
+    kinds = {c.name: c.kind for c in schema.columns}
+    assert kinds == {
+        "age": "numeric", "sex": "categorical", "smoker": "boolean", "income": "numeric", "admitted": "datetime",
+        "discharged": "datetime", "ward": "categorical", "plan": "categorical", "const": "constant",
+        "empty": "empty", "dates_text": "datetime", "numbers_text": "numeric",
+    }
+    assert schema["age"].integer and not schema["income"].integer and schema["income"].decimals == 2
+    assert math.isnan(coerced["numbers_text"].iloc[-1])
+    assert any("numbers_text" in n and "text" in n for n in schema.notes)
+    schema2, _ = Schema.infer(df, {"columns": {"age": {"type": "categorical"}}})
+    assert schema2["age"].kind == "categorical"
+
+
+# ------------------------------------------------------------------- likelihood
+
+
+def test_mixed_likelihood_matches_torch_distributions():
+    spans = [["gaussian", 1], ["categorical", 3], ["gaussian", 1], ["categorical", 2], ["categorical", 3]]
+    lik = build_likelihood({"name": "mixed", "spans": spans, "scale": 0.2})
+    g = torch.Generator().manual_seed(0)
+    params = torch.randn(5, 10, generator=g)
+    x = lik.sample(params, generator=g)
+    expected = torch.zeros(5)
+    start = 0
+    for kind, width in spans:
+        p = params[:, start : start + width]
+        if kind == "gaussian":
+            expected += torch.distributions.Normal(torch.tanh(p[:, 0]), 0.2).log_prob(x[:, start])
+        else:
+            expected += torch.distributions.Categorical(logits=p).log_prob(x[:, start : start + width].argmax(1))
+        start += width
+    torch.testing.assert_close(lik.log_prob(x, params), expected)
+    assert lik.config()["spans"] == spans
+    with pytest.raises(InputError, match="spans"):
+        build_likelihood({"name": "mixed", "spans": [["poisson", 1]]})
+
+
+# ------------------------------------------------------------------ constraints
+
+
+def test_constraints_hold_on_every_sampled_row_and_model_round_trips(tmp_path):
+    df = small_table()
+    rules = [
+        {"type": "range", "column": "age", "low": 18, "high": 90},
+        {"type": "positive", "column": "income"},
+        {"type": "inequality", "low": "admitted", "high": "discharged"},
+        {"type": "fixed_combinations", "columns": ["ward", "plan"]},
+        {"type": "increment", "column": "age", "step": 2},
+    ]
+    df["age"] = df["age"] // 2 * 2
+    df = df[~((df.ward == "C") & (df.plan == "plus"))]  # a combination that never occurs
+    model = tiny_model(epochs=40, constraints=rules).fit(df)
+    synth = model.sample(500, seed=1)
+    assert list(synth.columns) == list(df.columns) and len(synth) == 500
+    assert synth["age"].between(18, 90).all() and (synth["age"] % 2 == 0).all()
+    assert (synth["income"].dropna() > 0).all()
+    assert (synth["discharged"] >= synth["admitted"]).all()
+    assert not ((synth.ward == "C") & (synth.plan == "plus")).any()
+    assert synth["smoker"].dropna().map(type).eq(bool).all()
+    assert 0.0 < synth["income"].isna().mean() < 0.3  # the missing rate is reproduced, roughly 10%
+    model.save(tmp_path / "m")
+    again = load(tmp_path / "m")
+    pd.testing.assert_frame_equal(again.sample(50, seed=3), model.sample(50, seed=3))
+
+
+def test_violating_rows_are_reported_and_dropped(caplog):
+    df = small_table(200)
+    df.loc[:4, "age"] = 5
+    model = tiny_model(epochs=1, constraints=[Range("age", low=18)]).fit(df)
+    (violation,) = model.pipeline_.violations
+    assert violation.count == 5 and violation.rows == [0, 1, 2, 3, 4]
+    assert model.pipeline_.n_rows == 195
+    assert "5 rows violate" in caplog.text
+
+
+def test_constraint_errors_name_the_problem():
+    df = small_table(100)
+    with pytest.raises(InputError, match="'weight', which the table does not have"):
+        tiny_model(constraints=[{"type": "range", "column": "weight", "low": 0}]).fit(df)
+    with pytest.raises(InputError, match="no row of the data satisfies"):
+        tiny_model(constraints=[Range("age", low=100)]).fit(df)
+    with pytest.raises(InputError, match="unknown constraint type 'ranges'"):
+        tiny_model(constraints=[{"type": "ranges", "column": "age"}]).fit(df)
+    with pytest.raises(InputError, match="low 5 must be below high 1"):
+        Range("age", low=5, high=1)
+
+
+def test_predicate_by_rejection_and_bounded_failure():
+    df = small_table(200)
+    model = tiny_model(epochs=1).fit(df)
+    older = Predicate(lambda d: d["age"] > 40, name="older")
+    assert (model.sample(100, seed=0, predicates=[older])["age"] > 40).all()
+    never = Predicate(lambda d: np.zeros(len(d), bool), name="never")
+    with pytest.raises(ConstraintError, match="max_tries=10"):
+        model.sample(20, seed=0, predicates=[never])
+
+
+# ---------------------------------------------------------------- bad inputs
+
+
+@pytest.mark.parametrize(
+    "content, error, match",
+    [
+        (b"", DataFileError, "is empty"),
+        (b"a,b\n", DataFileError, "no rows"),
+        (b"a,b\n1,2\n3,4,5\n", DataFileError, "line 3 has 3 fields but the header has 2"),
+        ("a,b\n1,caf\xe9\n".encode("latin-1"), DataFileError, "not valid utf-8"),
+    ],
+)
+def test_bad_files_get_one_clear_error(tmp_path, content, error, match):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    with pytest.raises(error, match=match):
+        tiny_model().fit(path)
+
+
+def test_odd_columns_are_handled(tmp_path):
+    n = 120
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "empty": [None] * n,
+            "const": ["same"] * n,
+            "ids": [f"id{i}" for i in range(n)],
+            "mixed_dates": ["2021-03-04", "04/05/2021", "March 6, 2021", "2021/03/07"] * (n // 4),
+            "num_text": [str(v) for v in rng.integers(0, 9, n - 2)] + ["unknown", "?x"],
+        }
+    )
+    path = tmp_path / "odd.csv"
+    df.to_csv(path, index=False)
+    model = tiny_model(epochs=1, max_categories=10).fit(path)
+    synth = model.sample(30, seed=0)
+    assert synth["empty"].isna().all() and (synth["const"] == "same").all()
+    assert synth["ids"].nunique() <= 10
+    assert pd.api.types.is_datetime64_any_dtype(synth["mixed_dates"])
+    assert pd.api.types.is_numeric_dtype(synth["num_text"])
+
+
+def test_import_vaelab_works_without_pandas():
+    code = "import sys; sys.modules['pandas'] = None; import vaelab, vaelab.tabular; print(vaelab.TabularVAE.__name__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "TabularVAE"
+
+
+# ------------------------------------------------------------------ privacy
+
+
+def test_dp_sgd_spends_the_target_epsilon_and_leaves_a_plain_model(tmp_path):
+    pytest.importorskip("opacus")
+    df = small_table(200)
+    model = tiny_model(epochs=2, dp_epsilon=5.0, dp_delta=1e-4).fit(df)
+    p = model.privacy_
+    assert p["delta"] == 1e-4 and p["steps"] == 2 * 4
+    assert 4.5 < p["epsilon"] <= 5.0 + 1e-6 and p["noise_multiplier"] > 0.3
+    assert not any(m._forward_hooks or m._backward_hooks for m in model.module_.modules())  # Opacus' hooks removed
+    assert not model.module_.likelihood.learn_scale  # no per-example gradient for a free scale
+    model.save(tmp_path / "dp")
+    assert load(tmp_path / "dp").privacy_ == p
+    assert len(model.sample(20, seed=0)) == 20
+
+
+def test_dp_noise_is_calibrated_by_the_accountant():
+    pytest.importorskip("opacus")
+    from vaelab.tabular.dp import noise_for_epsilon, spent_epsilon
+
+    noise = noise_for_epsilon(1.0, 1e-5, 0.01, 1000)
+    assert spent_epsilon(noise, 0.01, 1000, 1e-5) == pytest.approx(1.0, abs=0.05)
+    assert spent_epsilon(noise, 0.01, 2000, 1e-5) > 1.0  # more steps spend more
+
+
+# --------------------------------------------------------------- conditioning
+
+
+def test_conditional_sampling_sets_the_value_and_follows_it():
+    rng = np.random.default_rng(0)
+    n = 400
+    ward = rng.choice(["A", "B"], n)
+    df = pd.DataFrame({
+        "ward": ward,
+        "cost": np.where(ward == "A", rng.normal(100, 5, n), rng.normal(300, 5, n)).round(1),
+        "plan": rng.choice(["basic", "plus"], n),
+        "urgent": rng.random(n) < 0.3,
+        "kind": rng.choice(["x", "y"], n),
+    })
+    model = tiny_model(epochs=80, constraints=[FixedCombinations(["plan", "kind"])]).fit(df)
+    a = model.sample(200, seed=0, conditions={"ward": "A"})
+    b = model.sample(200, seed=0, conditions={"ward": "B"})
+    assert (a["ward"] == "A").all() and (b["ward"] == "B").all()
+    assert a["cost"].mean() < 200 < b["cost"].mean()  # the other columns follow the condition
+    both = model.sample(50, seed=0, conditions={"urgent": "true", "plan": "plus"})
+    assert both["urgent"].all() and (both["plan"] == "plus").all()  # a merged fixed-combination column too
+    with pytest.raises(InputError, match="never holds"):
+        model.sample(5, conditions={"ward": "Z"})
+    with pytest.raises(InputError, match="'cost' is numeric"):
+        model.sample(5, conditions={"cost": 100})
+    with pytest.raises(InputError, match="conditional=True"):
+        tiny_model(epochs=1, conditional=False).fit(df).sample(5, conditions={"ward": "A"})
+
+
+def test_a_table_of_numbers_only_fits_and_samples():
+    df = pd.DataFrame({"x": np.arange(60.0), "y": np.arange(60) % 7})
+    synth = tiny_model(epochs=1).fit(df).sample(10, seed=0)
+    assert synth.shape == (10, 2) and synth["y"].between(0, 6).all()
+
+
+def test_fifty_thousand_levels_are_capped(tmp_path):
+    n = 50_000
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"patient": [f"p{i:05d}" for i in range(n)], "dose": rng.integers(1, 5, n)})
+    model = tiny_model(epochs=1, batch_size=5000, max_categories=20).fit(df)
+    assert model.input_shape_[0] < 40  # 20 one-hot levels, not 50,000
+    synth = model.sample(100, seed=0)
+    assert set(synth["patient"]) <= set(model.pipeline_.transformer.columns[0].categories)
