@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from vaelab.report import figures, latent
+from vaelab import latent
+from vaelab.report import figures
 from vaelab.report.html import Image, Section
 from vaelab.report.images import ImageLayout, image_rows, png_bytes
 
