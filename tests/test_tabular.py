@@ -19,7 +19,6 @@ from vaelab.likelihoods import build_likelihood  # noqa: E402
 from vaelab.tabular import (  # noqa: E402
     ConstraintError,
     FixedCombinations,
-    Inequality,
     Predicate,
     Range,
     TableTransformer,

@@ -34,6 +34,13 @@ class ConditionalMixin:
     """Label handling for a :class:`~vaelab.estimators.neural.NeuralEstimator` with a ``conditional`` parameter."""
 
     conditional: bool
+    #: False for an estimator whose ``conditional`` means its own conditioning (TabularVAE's column values)
+    conditions_on_labels: bool = True
+
+    @property
+    def _on_labels(self) -> bool:
+        """True when the model is conditioned on labels ``y`` (``conditional=True`` of a label-conditional class)."""
+        return bool(self.conditional) and self.conditions_on_labels
 
     # ------------------------------------------------------------------ fit
 
@@ -43,7 +50,7 @@ class ConditionalMixin:
         ``y_valid`` (with ``X_valid``) gives the labels of explicit validation data.
         """
         y_valid = fit_params.pop("y_valid", None)
-        if not self.conditional:
+        if not self._on_labels:
             return super().fit(X, **fit_params)
         n = len(X)
         encoding = ConditionEncoding.fit(y, n)
@@ -54,7 +61,7 @@ class ConditionalMixin:
         return super().fit(X, **fit_params)
 
     def fit_source(self, train: Any, valid: Any = None, **kwargs: Any) -> Any:
-        if self.conditional:
+        if self._on_labels:
             raise InputError(
                 "fit_source does not train a conditional model yet; use fit(X, y), or conditional=False"
             )
@@ -63,14 +70,14 @@ class ConditionalMixin:
     @property
     def condition_dim_(self) -> int:
         """K, the width of the condition vector (0 for an unconditional estimator)."""
-        return self.condition_encoding_.dim if self.conditional else 0
+        return self.condition_encoding_.dim if self._on_labels else 0
 
     # ----------------------------------------------------------- conditions
 
     def _conditions(self, y: Any, n: int, name: str = "y") -> Tensor | None:
         """The condition matrix (n, K) for labels ``y``, or None for an unconditional estimator."""
         check_is_fitted(self)
-        if not self.conditional:
+        if not self._on_labels:
             if y is not None:
                 raise InputError(
                     f"{name} was given, but this {type(self).__name__} is unconditional (conditional=False); "
@@ -112,17 +119,17 @@ class ConditionalMixin:
 
     def score(self, X: Any, y: Any = None) -> float:
         """Mean of ``score_samples`` over ``X``; ``y`` conditions a conditional model and is ignored otherwise."""
-        return float(self.score_samples(X, y if self.conditional else None).mean())
+        return float(self.score_samples(X, y if self._on_labels else None).mean())
 
     # ---------------------------------------------------------- save / load
 
     def _fitted_attributes(self) -> dict[str, Any]:
         out = super()._fitted_attributes()
-        if self.conditional:
+        if self._on_labels:
             out["condition"] = self.condition_encoding_.to_dict()
         return out
 
     def _set_fitted_attributes(self, fitted: dict[str, Any]) -> None:
         super()._set_fitted_attributes(fitted)
-        if self.conditional:
+        if self._on_labels:
             self.condition_encoding_ = ConditionEncoding.from_dict(fitted["condition"])

@@ -570,7 +570,7 @@ class VAE(ConditionalMixin, NeuralEstimator):
 
         ``y`` conditions a conditional model and is ignored otherwise (as scikit-learn expects).
         """
-        labels = y if self.conditional else None
+        labels = y if self._on_labels else None
         scores = self.score_samples(X, labels, n_samples=n_samples, seed=seed)
         return float(np.mean(np.asarray(scores, dtype=np.float64)))
 

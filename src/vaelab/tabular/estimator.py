@@ -31,7 +31,6 @@ from vaelab.validation import check_int, check_is_fitted
 if TYPE_CHECKING:
     import pandas as pd
 
-    from vaelab.tabular.pipeline import TablePipeline
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +45,9 @@ class ConstraintError(VaelabError, RuntimeError):
 class TabularVAE(VAE):
     """A VAE for mixed-type tables with hard constraints, optional DP and conditional sampling.
 
+    ``conditional`` here means training on CTGAN-style conditional vectors of the
+    table's own categorical columns (``sample(n, conditions={...})``), not on labels ``y``.
+
     Parameters
     ----------
     constraints : list, dict or str, optional
@@ -59,6 +61,8 @@ class TabularVAE(VAE):
         layers of 128, batch 500, weight decay 1e-5).
     beta : float
         KL weight; 0.5 matches TVAE's reconstruction weight of 2.
+    kl_schedule, free_bits, objective, k, gradient, tc_beta
+        The VAE's objective options, as for :class:`~vaelab.VAE` (one stochastic layer).
     learn_scale : bool
         Learn the Gaussian heads' sigma per continuous span (off under DP).
     conditional : bool
@@ -94,6 +98,8 @@ class TabularVAE(VAE):
     (['age', 'sex'], True)
     """
 
+    conditions_on_labels = False  # its condition vectors come from the table's columns (see _condition_layout)
+
     binarize = False  # the mixed likelihood has no binarization
 
     def __init__(
@@ -105,6 +111,12 @@ class TabularVAE(VAE):
         network: str | dict[str, Any] | NetworkConfig = None,
         prior: str | dict[str, Any] = "standard_normal",
         beta: float = 0.5,
+        kl_schedule: str | None = None,
+        free_bits: float = 0.0,
+        objective: str = "elbo",
+        k: int = 5,
+        gradient: str = "standard",
+        tc_beta: float = 1.0,
         learn_scale: bool = True,
         conditional: bool = True,
         n_modes: int = 10,
@@ -131,6 +143,13 @@ class TabularVAE(VAE):
         self.network = network
         self.prior = prior
         self.beta = beta
+        self.kl_schedule = kl_schedule
+        self.free_bits = free_bits
+        self.objective = objective
+        self.k = k
+        self.gradient = gradient
+        self.tc_beta = tc_beta
+        self.stochastic_layers = 1  # one stochastic layer: the conditional vectors enter it (not a parameter)
         self.learn_scale = learn_scale
         self.conditional = conditional
         self.n_modes = n_modes
@@ -201,7 +220,7 @@ class TabularVAE(VAE):
             from vaelab.tabular.conditions import ConditionVectors
 
             self.condition_frequencies_ = ConditionVectors.frequencies(pipeline, X_np)
-            layout = self._conditions()  # None when the table has no categorical column
+            layout = self._condition_layout()  # None when the table has no categorical column
             C = layout.for_training(X_np, self.seed) if layout is not None else None
         dp = self._dp_callback(X_np.shape[0])
         self._fit_table(torch.from_numpy(X_np), None if C is None else torch.from_numpy(C), checkpoint_dir, resume,
@@ -210,7 +229,7 @@ class TabularVAE(VAE):
         self.label_latents_ = {}
         if C is not None and dp is None:  # under DP these statistics of the data would spend privacy: the prior instead
             with torch.no_grad():
-                self.label_latents_ = self._conditions().label_latents(self.module_.cpu(), torch.from_numpy(X_np))
+                self.label_latents_ = self._condition_layout().label_latents(self.module_.cpu(), torch.from_numpy(X_np))
             self.module_.to(self._device_of_params())
         return self
 
@@ -235,7 +254,7 @@ class TabularVAE(VAE):
                    for p, b in zip(parts, (batch, max(batch, 256)))]
         self._train(sources[0], sources[1] if len(sources) > 1 else None, checkpoint_dir, resume, callbacks)
 
-    def _conditions(self) -> Any:
+    def _condition_layout(self) -> Any:
         """The layout of the conditional vectors (None for a model fitted without)."""
         if not getattr(self, "condition_frequencies_", None):
             return None
@@ -243,11 +262,12 @@ class TabularVAE(VAE):
 
         return ConditionVectors(self.pipeline_, self.condition_frequencies_)
 
-    def _module_config(self) -> Any:
+    def _module_config(self, n_train: int = 0) -> Any:
         import dataclasses
 
-        layout = self._conditions()
-        return dataclasses.replace(super()._module_config(), condition_dim=layout.dim if layout is not None else 0)
+        layout = self._condition_layout()
+        config = super()._module_config(n_train)
+        return dataclasses.replace(config, condition_dim=layout.dim if layout is not None else 0)
 
     def _dp_callback(self, n: int) -> Callback | None:
         if self.dp_epsilon is None:
@@ -373,7 +393,7 @@ class TabularVAE(VAE):
     def _draw_vectors(self, n: int, generator: torch.Generator, conditions: dict[str, Any] | None) -> np.ndarray:
         """n data vectors: z from the prior, c as asked (or from its training distribution), x from p(x | z, c)."""
         module = self.module_
-        layout = self._conditions() if module.condition_dim else None
+        layout = self._condition_layout() if module.condition_dim else None
         if conditions and layout is None:
             raise InputError("conditions need a TabularVAE fitted with conditional=True; this one was not")
         rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=generator)))

@@ -160,6 +160,8 @@ def conditional_samples(
 
     Returns the samples (m, *input_shape) and, without a label, the same as rows (classes, per class, ...).
     """
+    import numpy as np
+
     from vaelab.report.conditional import class_labels, samples_per_class
 
     classes = class_labels(estimator)
