@@ -55,7 +55,9 @@ class PosteriorMixtureSampler:
     estimator_ : the fitted vaelab estimator whose decoder turns codes into data
     """
 
-    def __init__(self, n_components: int = 10, *, covariance_type: str = "full", codes: str = "mean", seed: int = 0) -> None:
+    def __init__(
+        self, n_components: int = 10, *, covariance_type: str = "full", codes: str = "mean", seed: int = 0
+    ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.codes = codes
@@ -79,7 +81,8 @@ class PosteriorMixtureSampler:
         Z = self._codes(estimator, X)
         if Z.shape[0] < self.n_components:
             raise InputError(f"n_components={self.n_components} needs at least as many examples, got {Z.shape[0]}")
-        self.mixture_ = GaussianMixture(self.n_components, covariance_type=self.covariance_type, random_state=self.seed).fit(Z)
+        mixture = GaussianMixture(self.n_components, covariance_type=self.covariance_type, random_state=self.seed)
+        self.mixture_ = mixture.fit(Z)
         self.estimator_ = estimator
         return self
 

@@ -359,7 +359,9 @@ class RunConfig:
 
 #: the VAE's objective, prior and latent options: another model given one away from its default is an error
 #: (``beta`` predates them and stays as it was: passed only to the models that take it)
-VAE_OPTIONS = ("kl_schedule", "free_bits", "objective", "k", "dreg", "prior", "components", "tc_beta", "stochastic_layers")
+VAE_OPTIONS = (
+    "kl_schedule", "free_bits", "objective", "k", "dreg", "prior", "components", "tc_beta", "stochastic_layers"
+)
 
 
 def _check_vae_options(config: RunConfig) -> None:

@@ -84,7 +84,7 @@ class VAEModel(AutoencoderModel):
         return DiagonalGaussian.from_params(self.encoder(x))
 
     def code_log_prior(self, z: Tensor) -> Tensor:
-        """log p(z) of codes of the shape ``encode`` gives, (..., D) -> (...) (the aggregate-posterior metrics use it)."""
+        """log p(z) of codes of the shape ``encode`` gives, (..., D) -> (...) (for the aggregate-posterior metrics)."""
         return self.prior.log_prob(z)
 
     def prior_posterior(self, x: Tensor) -> DiagonalGaussian:
