@@ -388,8 +388,6 @@ def _check_vae_options(config: RunConfig) -> None:
         raise ConfigError("free_bits and tc_beta are options of objective 'elbo'; objective 'iwae' takes k and dreg")
     if config.dreg and config.objective != "iwae":
         raise ConfigError("dreg is the gradient of objective 'iwae'; add --objective iwae (or drop --dreg)")
-    if config.dreg and config.stochastic_layers != 1:
-        raise ConfigError("dreg is implemented for stochastic_layers = 1; drop --dreg for the two-layer model")
     if config.model != "vae":
         changed = [name for name in VAE_OPTIONS if getattr(config, name) != _FIELD_DEFAULTS[name]]
         if changed:

@@ -57,10 +57,6 @@ def check_vae_options(est: Any) -> None:
         raise InputError(f"gradient={est.gradient!r} is an option of objective='iwae'; the ELBO has one gradient")
     if est.stochastic_layers not in LATENT_STRUCTURES:
         raise InputError(f"stochastic_layers must be one of {sorted(LATENT_STRUCTURES)}, got {est.stochastic_layers!r}")
-    if est.gradient == "dreg" and est.stochastic_layers != 1:
-        raise InputError(
-            "gradient='dreg' is implemented for stochastic_layers=1; use gradient='standard' with 2 layers"
-        )
     prior_config(est)
 
 

@@ -63,7 +63,7 @@ class VAEModel(AutoencoderModel):
 
     config_class = VAEConfig
     encoder_outputs = 2  # mean and log-variance per latent dimension
-    supports_dreg = True  # one layer of draws, so DReG's hook on z reaches the whole encoder path
+    supports_dreg = True  # _draw honours on_sample and detach_posterior, as DReG needs
 
     def __init__(self, config: VAEConfig) -> None:
         super().__init__(config)
