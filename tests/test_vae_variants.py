@@ -98,6 +98,18 @@ def test_posterior_mixture_sampler_draws_near_the_codes(X):
         PosteriorMixtureSampler(2, codes="mode").fit(vae, X)
 
 
+def test_posterior_mixture_sampler_round_trips_through_save_and_load(X, tmp_path: Path):
+    vae = tiny().fit(X)
+    sampler = PosteriorMixtureSampler(3, covariance_type="diag", seed=2).fit(vae, X)
+    sampler.save(tmp_path / "mixture")
+    assert sorted(p.name for p in (tmp_path / "mixture").iterdir()) == ["config.json", "mixture.safetensors"]
+    loaded = PosteriorMixtureSampler.load(tmp_path / "mixture", vae)
+    np.testing.assert_array_equal(loaded.sample(6, seed=4), sampler.sample(6, seed=4))
+    np.testing.assert_allclose(loaded.score_codes(vae.transform(X)), sampler.score_codes(vae.transform(X)))
+    with pytest.raises(FileExistsError):
+        sampler.save(tmp_path / "mixture")
+
+
 def test_posterior_mixture_sampler_makes_an_autoencoder_generative(X):
     ae = Autoencoder(latent_dim=2, network=NET, epochs=2, device="cpu").fit(X)
     assert PosteriorMixtureSampler(3, covariance_type="diag").fit(ae, X).sample(3, seed=0).shape == (3, 12)
