@@ -54,7 +54,8 @@ TABLES: dict[str, dict[str, dict[str, Any]]] = {
         "1l-vamp": dict(latent_dim=50, network=BURDA_NET, prior={"name": "vamp", "components": 500}),
     },
     # "best" is RECIPES["best"] (turned into estimator options in estimator_options()); the others are the
-    # candidates it was chosen from: the 60-minute recipe of the README's time-to-quality table ("base"), plus one remedy
+    # candidates it was chosen from: the 60-minute recipe of the README's time-to-quality table ("base"),
+    # plus one remedy each
     "best": {
         "best": {},
         "base": dict(BASE),
@@ -93,7 +94,8 @@ class StopAfter(Callback):
     def on_epoch_end(self, trainer, row) -> None:
         self.epochs = row["epoch"]
         self.elapsed = time.perf_counter() - self.start
-        print(f"[{self.elapsed / 60:5.1f} min] epoch {row['epoch']} train loss {row['train_loss']:.2f}", file=sys.stderr)
+        print(f"[{self.elapsed / 60:5.1f} min] epoch {row['epoch']} train loss {row['train_loss']:.2f}",
+              file=sys.stderr)
         if self.elapsed >= self.seconds:
             trainer.state.stopped_early = True
 
@@ -220,7 +222,8 @@ def table(name: str, args: argparse.Namespace) -> None:
         "holes": ["row", "aggregate KL (nats)", "I(x;z)", "FDD prior samples", "FDD post-hoc mixture samples"],
         "collapse": ["row", "active units", "dims with KL > 0.01", "KL (nats)", "test NLL", "epochs", "train minutes",
                      "k", "test images"],
-    }.get(name, ["row", "test NLL (nats)", "paper", "epochs", "train minutes", "train images", "batch", "k", "test images"])
+    }.get(name, ["row", "test NLL (nats)", "paper", "epochs", "train minutes", "train images", "batch", "k",
+                 "test images"])
     print(f"Table `{name}` from {args.results}/{name}/ ({len(rows)} of {len(TABLES[name])} rows done)\n")
     print(_common.markdown_table(headers, rows))
 
@@ -231,7 +234,8 @@ def main() -> None:
     p.add_argument("table", choices=sorted(TABLES))
     p.add_argument("row", nargs="?", default="all", help="a row of the table, or all (the rows not done yet)")
     p.add_argument("--minutes", type=float, default=30.0, help="training budget per row (wall-clock)")
-    p.add_argument("--epochs", type=int, default=10_000, help="epochs of rows that set none (the budget stops training first)")
+    p.add_argument("--epochs", type=int, default=10_000,
+                   help="epochs of rows that set none (the budget stops training first)")
     p.add_argument("--k", type=int, default=5000, help="importance samples of the test NLL")
     p.add_argument("--n-test", type=int, default=10_000, help="test images scored (the first n)")
     p.add_argument("--train-examples", type=int, default=0, help="train on the first n images only (0: all 60,000)")

@@ -29,7 +29,7 @@ TINY: dict[str, dict[str, Any]] = {
 }
 _VAE = TINY["VAE"]
 TINY.update({
-    "VAE[two layers, iwae]": dict(_VAE, stochastic_layers=2, objective="iwae", k=3),
+    "VAE[two layers, iwae dreg]": dict(_VAE, stochastic_layers=2, objective="iwae", k=3, gradient="dreg"),
     "VAE[vamp, iwae dreg]": dict(_VAE, prior={"name": "vamp", "components": 4}, objective="iwae", k=3, gradient="dreg"),
     "VAE[mog, warmup, free bits, tc]": dict(
         _VAE, prior={"name": "mog", "components": 3}, kl_schedule="warmup:5", free_bits=0.1, tc_beta=2.0

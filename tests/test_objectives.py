@@ -102,27 +102,47 @@ def test_iwae_bound_is_the_log_mean_exp_of_the_weights():
     torch.testing.assert_close(normalized_weights(values)[:, 0], torch.tensor([0.25, 0.75]))
 
 
-def test_dreg_gradient_has_the_expectation_of_the_iwae_gradient():
-    """Monte Carlo over 40,000 draws (one example repeated): the mean gradients agree; decoder exactly per draw."""
-    iwae, dreg = _model({"name": "iwae", "k": 4}, latent=2), _model({"name": "iwae", "k": 4, "gradient": "dreg"}, latent=2)
-    x = _x(1).expand(40_000, -1)
-    g_iwae = dict(zip([n for n, _ in iwae.named_parameters()], torch.autograd.grad(iwae(x, generator=_g(5)).loss, list(iwae.parameters()))))
-    g_dreg = dict(zip([n for n, _ in dreg.named_parameters()], torch.autograd.grad(dreg(x, generator=_g(5)).loss, list(dreg.parameters()))))
-    for name in g_iwae:
-        if name.startswith("decoder"):  # same draws: the decoder's gradient is the same sum of w~ grad log w
-            torch.testing.assert_close(g_dreg[name], g_iwae[name], rtol=1e-4, atol=1e-6)
-    enc = [n for n in g_iwae if n.startswith("encoder")]
-    a = torch.cat([g_iwae[n].flatten() for n in enc])
-    b = torch.cat([g_dreg[n].flatten() for n in enc])
-    assert torch.linalg.vector_norm(a - b) < 0.1 * torch.linalg.vector_norm(a)
+def _two_layer(objective, seed: int = 0):
+    from vaelab.models import TwoLayerVAEConfig, TwoLayerVAEModel
+
+    torch.manual_seed(seed)
+    config = TwoLayerVAEConfig(
+        input_shape=(6,), latent_dim=2, network=NetworkConfig("mlp", (8,), "tanh"), objective=objective,
+        top_latent_dim=1, top_hidden_dims=(4,),
+    )
+    return TwoLayerVAEModel(config)
+
+
+def _grads(model, x, seed):
+    loss = model(x, generator=_g(seed)).loss
+    return dict(zip([n for n, _ in model.named_parameters()], torch.autograd.grad(loss, list(model.parameters()))))
+
+
+@pytest.mark.parametrize("build,tolerance", [(_model, 0.1), (_two_layer, 0.05)], ids=["one layer", "two layers"])
+def test_dreg_gradient_has_the_expectation_of_the_iwae_gradient(build, tolerance):
+    """Monte Carlo over 160,000 draws (one example repeated), the same draws for both estimators.
+
+    The mean inference-network gradients agree within the tolerance (Monte Carlo error: 5 % for one
+    layer, where DReG without its weight hook is 20 % off; 2.5 % for two, where weighting the z2 -> z1
+    path twice is 9 % off); the generative side is the same per draw.
+    """
+    iwae, dreg = build({"name": "iwae", "k": 4}), build({"name": "iwae", "k": 4, "gradient": "dreg"})
+    x = _x(1).expand(160_000, -1)
+    g_iwae, g_dreg = _grads(iwae, x, 5), _grads(dreg, x, 5)
+    inference = [n for n in g_iwae if n.startswith(("encoder", "top_encoder"))]
+    for name in set(g_iwae) - set(inference):  # same draws: the generative side gets the same sum of w~ grad log w
+        torch.testing.assert_close(g_dreg[name], g_iwae[name], rtol=1e-4, atol=1e-6)
+    for group in ("encoder.", "top_encoder."):
+        names = [n for n in inference if n.startswith(group)]
+        if names:
+            a = torch.cat([g_iwae[n].flatten() for n in names])
+            b = torch.cat([g_dreg[n].flatten() for n in names])
+            assert torch.linalg.vector_norm(a - b) < tolerance * torch.linalg.vector_norm(a), group
     # and the DReG estimate is the one with less variance: over small batches its spread is smaller
     small = _x(1).expand(64, -1)
     spread = {}
     for name, m in (("iwae", iwae), ("dreg", dreg)):
-        draws = torch.stack([
-            torch.cat([g.flatten() for g in torch.autograd.grad(m(small, generator=_g(s)).loss, list(m.encoder.parameters()))])
-            for s in range(20)
-        ])
+        draws = torch.stack([torch.cat([_grads(m, small, s)[n].flatten() for n in inference]) for s in range(20)])
         spread[name] = float(draws.var(0).sum())
     assert spread["dreg"] < spread["iwae"]
 

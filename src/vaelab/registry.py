@@ -75,7 +75,8 @@ class Registry(Generic[T]):
         if isinstance(spec, str):
             spec = {"name": spec}
         if not isinstance(spec, dict) or "name" not in spec:
-            raise InputError(f"{self.kind} must be a name ({', '.join(self.names())}) or a dict with a 'name', got {spec!r}")
+            names = ", ".join(self.names())
+            raise InputError(f"{self.kind} must be a name ({names}) or a dict with a 'name', got {spec!r}")
         return self.get(spec["name"]), {k: v for k, v in spec.items() if k != "name"}
 
     def names(self) -> list[str]:

@@ -23,15 +23,20 @@ arXiv:1903.12436.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from vaelab.errors import InputError
+from vaelab.errors import InputError, ModelFileError
+from vaelab.serialization import atomic_directory, load_tensors, read_json, save_tensors, write_json
 from vaelab.validation import as_tensor, check_int, check_is_fitted
 
 CODES = ("mean", "sample")
+FORMAT = "vaelab.posterior_mixture"
+#: the fitted GaussianMixture's arrays that are saved (all that sampling and scoring read)
+ARRAYS = ("weights_", "means_", "covariances_", "precisions_cholesky_")
 
 
 class PosteriorMixtureSampler:
@@ -55,7 +60,9 @@ class PosteriorMixtureSampler:
     estimator_ : the fitted vaelab estimator whose decoder turns codes into data
     """
 
-    def __init__(self, n_components: int = 10, *, covariance_type: str = "full", codes: str = "mean", seed: int = 0) -> None:
+    def __init__(
+        self, n_components: int = 10, *, covariance_type: str = "full", codes: str = "mean", seed: int = 0
+    ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.codes = codes
@@ -79,7 +86,8 @@ class PosteriorMixtureSampler:
         Z = self._codes(estimator, X)
         if Z.shape[0] < self.n_components:
             raise InputError(f"n_components={self.n_components} needs at least as many examples, got {Z.shape[0]}")
-        self.mixture_ = GaussianMixture(self.n_components, covariance_type=self.covariance_type, random_state=self.seed).fit(Z)
+        mixture = GaussianMixture(self.n_components, covariance_type=self.covariance_type, random_state=self.seed)
+        self.mixture_ = mixture.fit(Z)
         self.estimator_ = estimator
         return self
 
@@ -110,3 +118,40 @@ class PosteriorMixtureSampler:
         """log density of the mixture at codes Z (n, latent_dim), shape (n,)."""
         check_is_fitted(self, "mixture_")
         return self.mixture_.score_samples(as_tensor(Z, name="Z", max_rank=2).double().numpy())
+
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Write ``config.json`` (options) + ``mixture.safetensors`` (the mixture's arrays) to the folder ``path``.
+
+        The model whose decoder the samples go through is saved on its own (``estimator.save``);
+        :meth:`load` takes it back.
+        """
+        check_is_fitted(self, "mixture_")
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it, or choose another folder")
+        config = {"format": FORMAT, "n_components": self.n_components, "covariance_type": self.covariance_type,
+                  "codes": self.codes, "seed": self.seed}
+        arrays = {name: torch.from_numpy(np.ascontiguousarray(getattr(self.mixture_, name))) for name in ARRAYS}
+        with atomic_directory(path, overwrite=overwrite) as tmp:
+            write_json(tmp / "config.json", config)
+            save_tensors(tmp / "mixture.safetensors", arrays, metadata={"format": FORMAT})
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, estimator: Any) -> PosteriorMixtureSampler:
+        """A sampler saved by :meth:`save`, decoding through the fitted ``estimator``."""
+        from sklearn.mixture import GaussianMixture
+
+        path = Path(path)
+        config = read_json(path / "config.json", "posterior mixture config")
+        if not isinstance(config, dict) or config.get("format") != FORMAT:
+            raise ModelFileError(f"{path / 'config.json'} is not a saved PosteriorMixtureSampler (format {FORMAT!r})")
+        check_is_fitted(estimator)
+        sampler = cls(config["n_components"], covariance_type=config["covariance_type"], codes=config["codes"],
+                      seed=config["seed"])
+        arrays = load_tensors(path / "mixture.safetensors")
+        mixture = GaussianMixture(sampler.n_components, covariance_type=sampler.covariance_type)
+        for name in ARRAYS:
+            setattr(mixture, name, arrays[name].numpy())
+        sampler.mixture_, sampler.estimator_ = mixture, estimator
+        return sampler

@@ -386,7 +386,9 @@ class RunConfig:
 
 #: the VAE's objective, prior and latent options: another model given one away from its default is an error
 #: (``beta`` predates them and stays as it was: passed only to the models that take it)
-VAE_OPTIONS = ("kl_schedule", "free_bits", "objective", "k", "dreg", "prior", "components", "tc_beta", "stochastic_layers")
+VAE_OPTIONS = (
+    "kl_schedule", "free_bits", "objective", "k", "dreg", "prior", "components", "tc_beta", "stochastic_layers"
+)
 
 
 def _check_vae_options(config: RunConfig) -> None:
@@ -413,8 +415,6 @@ def _check_vae_options(config: RunConfig) -> None:
         raise ConfigError("free_bits and tc_beta are options of objective 'elbo'; objective 'iwae' takes k and dreg")
     if config.dreg and config.objective != "iwae":
         raise ConfigError("dreg is the gradient of objective 'iwae'; add --objective iwae (or drop --dreg)")
-    if config.dreg and config.stochastic_layers != 1:
-        raise ConfigError("dreg is implemented for stochastic_layers = 1; drop --dreg for the two-layer model")
     if config.model != "vae":
         changed = [name for name in VAE_OPTIONS if getattr(config, name) != _FIELD_DEFAULTS[name]]
         if changed:

@@ -32,10 +32,12 @@ KLSchedule = Annotated[
     ),
 ]
 FreeBits = Annotated[
-    Optional[float], _vae_opt("--free-bits", help="KL floor per latent dimension in nats (Kingma et al. 2016). [default: 0, off]")
+    Optional[float],
+    _vae_opt("--free-bits", help="KL floor per latent dimension in nats (Kingma et al. 2016). [default: 0, off]"),
 ]
 Objective = Annotated[
-    Optional[str], _vae_opt("--objective", help="elbo, or iwae: the importance-weighted bound with --k samples. [default: elbo]")
+    Optional[str],
+    _vae_opt("--objective", help="elbo, or iwae: the importance-weighted bound with --k samples. [default: elbo]"),
 ]
 K = Annotated[Optional[int], _vae_opt("--k", help="Importance samples of --objective iwae. [default: 5]")]
 Dreg = Annotated[
@@ -44,18 +46,20 @@ Dreg = Annotated[
 ]
 Prior = Annotated[
     Optional[str],
-    _vae_opt("--prior", help="standard_normal, mog (learned Gaussian mixture) or vamp (VampPrior). [default: standard_normal]"),
+    _vae_opt(
+        "--prior", help="standard_normal, mog (a learned Gaussian mixture) or vamp. [default: standard_normal]"
+    ),
 ]
 Components = Annotated[
     Optional[int], _vae_opt("--components", help="Components of --prior mog/vamp. [default: 10 for mog, 500 for vamp]")
 ]
 TcBeta = Annotated[
     Optional[float],
-    _vae_opt("--tc-beta", help="Weight of the total correlation (beta-TCVAE, Chen et al. 2018). [default: 1, the ELBO]"),
+    _vae_opt("--tc-beta", help="Weight of the total correlation (beta-TCVAE, Chen et al. 2018). [default: 1]"),
 ]
 StochasticLayers = Annotated[
     Optional[int],
-    _vae_opt("--stochastic-layers", help="1, or 2: Burda et al.'s two-layer VAE (z2 of latent-dim/2 units). [default: 1]"),
+    _vae_opt("--stochastic-layers", help="1, or 2: Burda et al.'s two-layer VAE (z2 of latent-dim/2). [default: 1]"),
 ]
 Recipe = Annotated[
     Optional[str],

@@ -170,7 +170,8 @@ def _latent_metrics(
     n = x.shape[0]
     if n >= 2:
         est = latent.aggregate_posterior_terms(
-            mean, log_var, getattr(module, "code_log_prior", module.prior.log_prob), max_draw_examples=mi_examples, n_samples=MI_DRAWS,
+            mean, log_var, getattr(module, "code_log_prior", module.prior.log_prob),
+            max_draw_examples=mi_examples, n_samples=MI_DRAWS,
             generator=_generator(mean.device, seed + 4),
         )
         mi = est.mutual_information

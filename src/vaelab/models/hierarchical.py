@@ -75,7 +75,6 @@ class TwoLayerVAEModel(VAEModel):
     """Two stochastic layers: p(z2) p(z1|z2) p(x|z1) and q(z1|x) q(z2|z1)."""
 
     config_class = TwoLayerVAEConfig
-    supports_dreg = False  # DReG's hook on the first draw would scale the z2 path twice
 
     def __init__(self, config: TwoLayerVAEConfig) -> None:
         super().__init__(config)
@@ -119,19 +118,27 @@ class TwoLayerVAEModel(VAEModel):
         detach_posterior: bool = False,
         c: Tensor | None = None,
     ) -> tuple[JointLogProbs, Tensor, Tensor, DiagonalGaussian]:
-        """k joint draws (z1, z2) per example: log terms (k, B), z1 (k, B, D1), decoder output (k*B, *P), q(z1|x)."""
-        if detach_posterior:
-            raise InputError("detach_posterior (DReG) is not supported with two stochastic layers")
+        """k joint draws (z1, z2) per example: log terms (k, B), z1 (k, B, D1), decoder output (k*B, *P), q(z1|x).
+
+        ``on_sample`` (DReG's weight hook) is applied to the copies of z1 and z2 that enter log w, not to the
+        z1 that q(z2|z1) is sampled from, so the path z2 -> z1 -> encoder is weighted once; with
+        ``detach_posterior`` both log q factors are evaluated with the encoders' parameters cut from the
+        graph (q(z2|z1) through ``torch.func.functional_call``), the draws still differentiable.
+        """
         b = x.shape[0]
         q1 = self.encode(x) if posterior is None else posterior
         z1 = q1.rsample((k,), generator=generator)  # (k, B, D1)
+        q2 = self.encode_top(z1.reshape(k * b, -1))  # (k*B, D2)
+        z2 = q2.rsample(generator=generator).view(k, b, -1)  # (k, B, D2)
         if on_sample is not None:
-            z1 = on_sample(z1)
-        flat1 = z1.reshape(k * b, -1)
-        q2 = self.encode_top(flat1)  # (k*B, D2)
-        z2 = q2.rsample(generator=generator)
-        log_qz = q1.log_prob(z1) + q2.log_prob(z2).view(k, b)
-        log_pz = (self.conditional_prior(z2).log_prob(flat1) + self.prior.log_prob(z2)).view(k, b)
+            z1, z2 = on_sample(z1), on_sample(z2)  # the copies log w is computed from
+        flat1, flat2 = z1.reshape(k * b, -1), z2.reshape(k * b, -1)
+        if detach_posterior:
+            frozen = {name: p.detach() for name, p in self.top_encoder.named_parameters()}
+            q1 = q1.detach()
+            q2 = DiagonalGaussian.from_params(torch.func.functional_call(self.top_encoder, frozen, (flat1,)))
+        log_qz = q1.log_prob(z1) + q2.log_prob(flat2).view(k, b)
+        log_pz = (self.conditional_prior(flat2).log_prob(flat1) + self.prior.log_prob(flat2)).view(k, b)
         log_px_z, params = self._decode_draws(x, flat1)
         return JointLogProbs(log_px_z, log_pz, log_qz), z1, params, q1
 

@@ -64,7 +64,7 @@ class VAEModel(AutoencoderModel):
 
     config_class = VAEConfig
     encoder_outputs = 2  # mean and log-variance per latent dimension
-    supports_dreg = True  # one layer of draws, so DReG's hook on z reaches the whole encoder path
+    supports_dreg = True  # _draw honours on_sample and detach_posterior, as DReG needs
 
     def __init__(self, config: VAEConfig) -> None:
         super().__init__(config)
@@ -90,7 +90,7 @@ class VAEModel(AutoencoderModel):
         return DiagonalGaussian.from_params(self.encoder_features(x, c))
 
     def code_log_prior(self, z: Tensor) -> Tensor:
-        """log p(z) of codes of the shape ``encode`` gives, (..., D) -> (...) (the aggregate-posterior metrics use it)."""
+        """log p(z) of codes of the shape ``encode`` gives, (..., D) -> (...) (for the aggregate-posterior metrics)."""
         return self.prior.log_prob(z)
 
     def prior_posterior(self, x: Tensor) -> DiagonalGaussian:

@@ -12,7 +12,9 @@ grows with k; the doubly-reparameterized gradient (Tucker et al. 2019, eq. 5)
 has the same expectation with less variance: log q is evaluated with its
 parameters cut from the graph (so the score-function term is gone) and the
 gradient reaching each draw z_i is scaled by w~_i once more (a hook on z),
-so the decoder keeps the weights w~_i and the encoder gets w~_i^2.
+so the decoder keeps the weights w~_i and the encoder gets w~_i^2. With two
+stochastic layers the hook sits on the copies of z1 and z2 that enter log w
+(the model's ``on_sample``), so the path z2 -> z1 -> encoder is scaled once.
 
 References
 ----------
@@ -65,8 +67,8 @@ class IWAE(Objective):
         super().check_model(model)
         if self.gradient == "dreg" and not getattr(model, "supports_dreg", False):
             raise InputError(
-                f"gradient='dreg' is implemented for one stochastic layer; {type(model).__name__} has more. "
-                "Use gradient='standard' (or stochastic_layers=1)"
+                f"gradient='dreg' needs a model whose draws can be reweighted ({type(model).__name__} sets no "
+                "supports_dreg); use gradient='standard'"
             )
 
     def __call__(
@@ -76,8 +78,10 @@ class IWAE(Objective):
         held: dict[str, Tensor] = {}
 
         def scale_by_weights(z: Tensor) -> Tensor:  # (k, B, D): the encoder's path gets w~ once more
-            if z.requires_grad:
-                z.register_hook(lambda grad: grad * held["w"].unsqueeze(-1))
+            if not z.requires_grad:
+                return z
+            z = z.view_as(z)  # a node of its own: only the gradient reaching z through log w is scaled
+            z.register_hook(lambda grad: grad * held["w"].unsqueeze(-1))
             return z
 
         terms = model.importance_terms(

@@ -143,7 +143,8 @@ def traversals_section(estimator: Any, x: np.ndarray, z: np.ndarray, layout: Ima
     ranking = latent.rank_dims(estimator, x)
     dims = ranking.top(N_TRAVERSED)
     grid = latent.traverse(estimator, centre.copy(), dims, STEPS, centre=centre, scale=scale)
-    units = "prior standard deviations" if latent.has_standard_normal_codes(estimator) else "standard deviations of the codes"
+    standard = latent.has_standard_normal_codes(estimator)
+    units = "prior standard deviations" if standard else "standard deviations of the codes"
     caption = (
         f"Row i varies one latent dimension from -{latent.TRAVERSAL_SPAN:g} to +{latent.TRAVERSAL_SPAN:g} {units}, "
         f"the others held at the centre. Rows, top to bottom: dimensions {', '.join(map(str, dims))} "
