@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import numpy as np
 import typer
 
-from vaelab.cli.commands.generate import LoadedRun
+from vaelab.cli.commands.generate import LoadedRun, labels_of
 from vaelab.cli.console import Console
 from vaelab.cli.options import Debug, Quiet, RunArg
 from vaelab.cli.outputs import check_format, write_array
@@ -45,7 +45,7 @@ def embed_command(
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
-    """Write the latent codes (posterior means for a VAE) of a split's examples."""
+    """Write the latent codes (posterior means for a VAE, given the labels for a conditional one) of a split."""
     console = Console(quiet=quiet)
     with console.logging():
         loaded = LoadedRun.open(run)
@@ -53,7 +53,10 @@ def embed_command(
         path = loaded.run.output_path(out, f"{stem}.npy", force=force, folder="embeddings")
         suffix = check_format(path, allowed=(".npy", ".csv"))
         x, y = loaded.examples(split, input_path)
-        z = latent.codes(loaded.estimator, x).astype(np.float32)
+        if getattr(loaded.estimator, "conditional", False):  # codes of q(z | x, y), given the examples' labels
+            z = np.asarray(loaded.estimator.transform(x, labels_of(x, y)), dtype=np.float32)
+        else:
+            z = latent.codes(loaded.estimator, x).astype(np.float32)
         if suffix == ".csv":
             columns = [f"z{j}" for j in range(z.shape[1])]
             table = z if y is None else np.column_stack([z, np.asarray(y, dtype=np.float64)])
