@@ -48,6 +48,14 @@ def test_sample_with_a_label_and_a_row_per_class(work: Path) -> None:
         assert img.height > img.width  # 10 rows (classes) of 3 samples
 
 
+def test_reconstruct_and_embed_use_the_labels(work: Path) -> None:
+    assert vaelab("reconstruct", work / "cvae", "-n", 4, "--out", work / "recon.npy", "--quiet") == 0
+    assert np.load(work / "recon.npy").shape == (4, 8, 8)
+    assert vaelab("embed", work / "cvae", "--out", work / "codes.csv", "--quiet") == 0
+    header = (work / "codes.csv").read_text().splitlines()[0]
+    assert header.split(",") == ["z0", "z1", "label"]
+
+
 def test_report_shows_samples_per_class(work: Path) -> None:
     assert vaelab("report", work / "cvae", "--quiet") == 0
     html = (work / "cvae" / "report" / "report.html").read_text()

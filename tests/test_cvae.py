@@ -120,3 +120,17 @@ def test_cvae_round_trips_through_save_and_load(cvae, tmp_path: Path) -> None:
     assert back.conditional and back.condition_encoding_.classes == ["a", "b"]
     np.testing.assert_array_equal(back.transform(X, y), vae.transform(X, y))
     np.testing.assert_array_equal(back.sample(8, y="b", seed=3), vae.sample(8, y="b", seed=3))
+
+
+def test_conditional_fit_source_reads_conditions_from_the_source() -> None:
+    from vaelab.data import InMemorySource
+
+    X, y, means = _two_classes(200)
+    one_hot = np.eye(2, dtype=np.float32)[(y == "b").astype(int)]
+    source = InMemorySource(X, batch_size=32, seed=0, condition=one_hot)
+    vae = VAE(latent_dim=2, network={"kind": "mlp", "hidden_dims": [16]}, conditional=True, epochs=2, batch_size=32,
+              device="cpu").fit_source(source)
+    assert vae.condition_encoding_.classes == [0, 1]
+    assert vae.sample(3, y=1, seed=0).shape == (3, D)
+    with pytest.raises(InputError, match="sources that carry conditions"):
+        VAE(conditional=True, batch_size=32, epochs=1, device="cpu").fit_source(InMemorySource(X, batch_size=32, seed=0))

@@ -30,6 +30,12 @@ from vaelab.estimators.conditions import ConditionEncoding
 from vaelab.validation import as_tensor, check_example_shape, check_is_fitted
 
 
+def _source_condition(source: Any) -> Tensor | None:
+    """The condition matrix a batch source carries (also through a LoaderSource), or None."""
+    inner = getattr(source, "source", source)
+    return getattr(inner, "condition", None)
+
+
 class ConditionalMixin:
     """Label handling for a :class:`~vaelab.estimators.neural.NeuralEstimator` with a ``conditional`` parameter."""
 
@@ -61,10 +67,23 @@ class ConditionalMixin:
         return super().fit(X, **fit_params)
 
     def fit_source(self, train: Any, valid: Any = None, **kwargs: Any) -> Any:
-        if self._on_labels:
+        """``fit_source``; a conditional model needs sources built with ``condition=`` (one-hot rows or attributes).
+
+        One-hot conditions make a class-conditional model over the classes 0..K-1;
+        any other matrix an attribute-conditional one.
+        """
+        if not self._on_labels:
+            return super().fit_source(train, valid, **kwargs)
+        conditions = [_source_condition(s) for s in (train, valid) if s is not None]
+        if any(c is None for c in conditions):
             raise InputError(
-                "fit_source does not train a conditional model yet; use fit(X, y), or conditional=False"
+                "a conditional model trains on sources that carry conditions: build them with "
+                "InMemorySource(x, condition=c) or MemmapSource(paths, condition=c), c of shape (n, K)"
             )
+        encoding = ConditionEncoding.fit(conditions[0].numpy(), len(conditions[0]), name="train.condition")
+        if len(conditions) == 2 and conditions[1].shape[1] != encoding.dim:
+            raise InputError(f"valid.condition has {conditions[1].shape[1]} columns, train.condition {encoding.dim}")
+        self.condition_encoding_ = encoding
         return super().fit_source(train, valid, **kwargs)
 
     @property

@@ -216,6 +216,8 @@ class NeuralEstimator(EncoderDecoderEstimator):
     def _first_batch(source: Any, name: str) -> Tensor:
         """The first batch of epoch 0, checked as ``fit`` checks ``X``: float32 of shape (b, *example_shape)."""
         first = next(iter(source.iter_epoch(0)), None)
+        if isinstance(first, tuple):  # (x, c) from a source with conditions: the examples are checked
+            first = first[0]
         got = None if first is None else tuple(first.shape)
         if got is None or got[0] == 0 or got[1:] != tuple(source.example_shape):
             raise InputError(

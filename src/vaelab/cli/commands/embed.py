@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from vaelab.cli.commands.generate import LoadedRun
+from vaelab.cli.commands.generate import LoadedRun, labels_of
 from vaelab.cli.console import Console
 from vaelab.cli.options import Debug, NoVerify, Quiet, RunArg
 
@@ -44,7 +44,7 @@ def embed_command(
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
-    """Write the latent codes (posterior means for a VAE) of a split's examples."""
+    """Write the latent codes (posterior means for a VAE, given the labels for a conditional one) of a split."""
     import numpy as np
 
     from vaelab.cli.outputs import check_format, write_array
@@ -58,7 +58,10 @@ def embed_command(
         path = loaded.run.output_path(out, f"{stem}.npy", force=force, folder="embeddings")
         suffix = check_format(path, allowed=(".npy", ".csv"))
         x, y, class_names = loaded.labelled_examples(split, input_path)
-        z = latent.codes(loaded.estimator, x).astype(np.float32)
+        if getattr(loaded.estimator, "conditional", False):  # codes of q(z | x, y), given the examples' labels
+            z = np.asarray(loaded.estimator.transform(x, labels_of(x, y)), dtype=np.float32)
+        else:
+            z = latent.codes(loaded.estimator, x).astype(np.float32)
         if suffix == ".csv":
             columns = [f"z{j}" for j in range(z.shape[1])]
             table = z if y is None else np.column_stack([z, np.asarray(y, dtype=np.float64)])

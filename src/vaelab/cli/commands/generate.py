@@ -80,6 +80,13 @@ class LoadedRun:
         return self.run.output_path(out, default_name(stem, self.layout), force=force)
 
 
+def labels_of(x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
+    """The labels of examples ``x`` for a conditional model; an error when the data have none."""
+    if y is None:
+        raise UsageError("this run's model is conditional and needs the examples' labels, but these data have none")
+    return np.asarray(y)[: len(x)]
+
+
 def parse_ints(text: str | None, what: str) -> list[int] | None:
     if text is None:
         return None
@@ -112,7 +119,7 @@ def sample_command(
         Optional[str],
         typer.Option(
             "--label",
-            help="Conditional models: samples of this class [default: about n/classes samples of each, a row per class].",
+            help="Conditional models: samples of this class [default: n/classes of each class, a row per class].",
             show_default=False,
         ),
     ] = None,
@@ -209,9 +216,12 @@ def reconstruct_command(
     with console.logging():
         loaded = LoadedRun.open(run, no_verify=no_verify)
         path = loaded.output(out, "reconstructions", force)
-        x, _ = loaded.examples(split, input_path)
+        x, y = loaded.examples(split, input_path)
         x = x[:n]
-        recon = np.asarray(loaded.estimator.reconstruct(x))
+        if getattr(loaded.estimator, "conditional", False):  # reconstructed given the examples' labels
+            recon = np.asarray(loaded.estimator.reconstruct(x, labels_of(x, y)))
+        else:
+            recon = np.asarray(loaded.estimator.reconstruct(x))
 
         def canvas() -> np.ndarray:
             layout = loaded.layout
