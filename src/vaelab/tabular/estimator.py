@@ -154,7 +154,7 @@ class TabularVAE(VAE):
     # ------------------------------------------------------------------ fit
 
     def _parsed_constraints(self) -> list[Any]:
-        from vaelab.tabular.constraints import parse_constraints
+        from vaelab.tabular.rules import parse_constraints
 
         return parse_constraints(self.constraints)
 
