@@ -106,7 +106,7 @@ def load_adult(data_dir: Path, rows: int, seed: int):
 
 
 def evaluate(train, holdout, synth, rules, target: str, schema) -> dict:
-    from vaelab.tabular.constraints import parse_constraints
+    from vaelab.tabular.rules import parse_constraints
     from vaelab.tabular.quality import as_schema, column_kinds, ml_efficacy, privacy, quality_scores
 
     train, holdout, synth = as_schema(train, schema), as_schema(holdout, schema), as_schema(synth, schema)

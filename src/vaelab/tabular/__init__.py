@@ -7,6 +7,7 @@ module             holds
 ``schema``         column kinds (inferred, or from a metadata file) and finishing rows
 ``constraints``    range, positive, inequality, fixed combinations, increments,
                    categories, predicates
+``rules``          reading rules (Python, dicts, YAML/JSON) and checking the real rows
 ``transformer``    mode-specific normalization and one-hots (Xu et al. 2019)
 ``likelihood``     the ``mixed`` likelihood (Gaussian and categorical heads)
 ``pipeline``       schema + constraints + transformer, fitted and saved together
@@ -31,9 +32,9 @@ from vaelab.tabular.constraints import (
     Positive,
     Predicate,
     Range,
-    parse_constraints,
 )
 from vaelab.tabular.estimator import ConstraintError, TabularVAE
+from vaelab.tabular.rules import parse_constraints
 from vaelab.tabular.transformer import TableTransformer
 
 __all__ = [

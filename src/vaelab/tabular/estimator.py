@@ -173,7 +173,7 @@ class TabularVAE(VAE):
     # ------------------------------------------------------------------ fit
 
     def _parsed_constraints(self) -> list[Any]:
-        from vaelab.tabular.constraints import parse_constraints
+        from vaelab.tabular.rules import parse_constraints
 
         return parse_constraints(self.constraints)
 
@@ -396,7 +396,7 @@ class TabularVAE(VAE):
         layout = self._condition_layout() if module.condition_dim else None
         if conditions and layout is None:
             raise InputError("conditions need a TabularVAE fitted with conditional=True; this one was not")
-        rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=generator)))
+        rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=generator, device=generator.device)))
         writes: list[tuple[int, np.ndarray]] = []
         c, specific = None, None
         if layout is not None:
@@ -409,8 +409,9 @@ class TabularVAE(VAE):
             if specific is not None and latents:  # z from the aggregate posterior of the rows with that label
                 j, picks = specific
                 index = torch.from_numpy(picks)
-                mean, var = latents[f"latent.{j}.mean"][index], latents[f"latent.{j}.var"][index]
-                z = (mean + var.sqrt() * torch.randn(mean.shape, generator=generator)).to(z.device, z.dtype)
+                mean = latents[f"latent.{j}.mean"][index].to(z.device, z.dtype)
+                std = latents[f"latent.{j}.var"][index].to(z.device, z.dtype).sqrt()
+                z = mean + std * torch.randn(mean.shape, generator=generator, device=z.device, dtype=z.dtype)
             x = module.likelihood.sample(module.decode(z, c), generator=generator).float().cpu().numpy()
         for start, onehot in writes:  # the conditioned values are exact
             x[:, start : start + onehot.shape[1]] = onehot

@@ -24,17 +24,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from vaelab.errors import InputError
-from vaelab.tabular.constraints import (
-    Categories,
-    Constraint,
-    FixedCombinations,
-    Inequality,
-    Predicate,
-    Range,
-    Violation,
-    check_table,
-    constraint_from_dict,
-)
+from vaelab.tabular.constraints import Categories, Constraint, FixedCombinations, Inequality, Predicate, Range
+from vaelab.tabular.rules import Violation, check_table, constraint_from_dict
 from vaelab.tabular.schema import Schema, _datetime_seconds
 from vaelab.tabular.transformer import TableTransformer
 

@@ -203,7 +203,7 @@ def fit_command(
         run = RunDir.check_new(out if out is not None else Path("runs") / f"{data.stem}-tabular", force=force)
         df = _read(config)
         model = config.estimator()  # the rules and column types are checked before the folder exists
-        from vaelab.tabular.constraints import check_table
+        from vaelab.tabular.rules import check_table
         from vaelab.tabular.schema import Schema
 
         _, coerced = Schema.infer(df, model._parsed_metadata())
