@@ -82,6 +82,8 @@ class LoadedRun:
 
 def labels_of(x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
     """The labels of examples ``x`` for a conditional model; an error when the data have none."""
+    import numpy as np
+
     if y is None:
         raise UsageError("this run's model is conditional and needs the examples' labels, but these data have none")
     return np.asarray(y)[: len(x)]
