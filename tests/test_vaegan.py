@@ -128,7 +128,7 @@ def test_config_and_estimator_round_trip(tmp_path: Path) -> None:
                  feature_dim=8, epochs=1, batch_size=16, device="cpu").fit(x)
     gan.save(tmp_path / "m")
     back = load(tmp_path / "m")
-    assert isinstance(back, VAEGAN) and back.discriminator_dims == (4, 8) and back.learning_rate == 2e-4
+    assert isinstance(back, VAEGAN) and back.discriminator_dims == (4, 8) and back.pixel_weight == 1.0
     np.testing.assert_array_equal(back.sample(4, seed=0), gan.sample(4, seed=0))
     with pytest.raises(Exception, match="unconditional"):
         VAEGAN(conditional=True, epochs=1, device="cpu").fit(x, np.zeros(64))

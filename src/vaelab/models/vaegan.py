@@ -24,7 +24,7 @@ decoder drops its GAN term while the discriminator is losing (either
 cross-entropy above ``equilibrium + margin``); if both would pause, both
 train. The decisions are taken from the batch's own losses, so a resumed run
 takes the same ones. ``pixel_weight`` > 0 adds the decoder likelihood's
--log p(x|z) to the encoder's and decoder's losses (0 in the paper). The model declares the three
+-log p(x|z) to the encoder's and decoder's losses (0 in the paper, 1 by default here). The model declares the three
 optimizer groups and their losses (:mod:`vaelab.training.optimizers`), so the
 trainer trains it without knowing what it is. ``forward``'s ``loss`` is the
 encoder's objective, beta * KL + feature reconstruction (what validation
@@ -88,7 +88,8 @@ class VAEGANConfig(VAEConfig):
     gamma : float
         Weight of the feature reconstruction against the GAN loss in the decoder's loss.
     pixel_weight : float
-        Weight of the pixel -log p(x|z) added to the encoder's and decoder's losses (0: Larsen et al.).
+        Weight of the pixel -log p(x|z) added to the encoder's and decoder's losses (0: Larsen et al.;
+        see :mod:`vaelab.estimators.vaegan` for why the default is 1).
     discriminator_lr_scale : float
         The discriminator's learning rate relative to the trainer's.
     balance : bool
@@ -100,7 +101,7 @@ class VAEGANConfig(VAEConfig):
     discriminator_dims: tuple[int, ...] = (32, 64)
     feature_dim: int = 256
     gamma: float = 1.0
-    pixel_weight: float = 0.0
+    pixel_weight: float = 1.0
     discriminator_lr_scale: float = 1.0
     balance: bool = True
     equilibrium: float = 0.68
