@@ -204,8 +204,8 @@ class InMemorySource(_BatchSource):
         perm = self.permutation(epoch)
         for start, stop in spans:
             rows = perm[start:stop]
-            x = _to_float_batch(self.tensor[rows])
-            yield x if self.condition is None else (x, self.condition[rows])
+            x = _to_float_batch(self.tensor.index_select(0, rows))  # the same rows as tensor[rows], a faster gather
+            yield x if self.condition is None else (x, self.condition.index_select(0, rows))
 
 
 class _NpyShard:

@@ -86,6 +86,19 @@ class Mixed(Likelihood):
         for width, group in self._groups.items():
             index = torch.tensor(group)[:, None] + torch.arange(width)[None, :]  # (G, width)
             self.register_buffer(f"cat_index_{width}", index, persistent=False)
+        # for log_prob: the spans as segments of the columns, the Gaussian columns as one extra segment (ignored)
+        segment, n_cat = [], 0
+        for kind, width in self.spans:
+            segment += [n_cat] * width if kind == "categorical" else [-1]
+            n_cat += kind == "categorical"
+        segment_t = torch.tensor(segment, dtype=torch.long)
+        segment_t = torch.where(segment_t < 0, n_cat, segment_t)  # (dim,)
+        self.n_categorical = n_cat
+        self.register_buffer("categorical_mask", segment_t < n_cat, persistent=False)  # (dim,)
+        # column-to-segment membership (dim, S), so that segment sums and broadcasts are matmuls (exact: 0/1 weights)
+        n_segments = n_cat + int(bool(gauss))  # no empty segment: its log-sum would be -inf
+        self.register_buffer("segment_matrix", F.one_hot(segment_t, n_segments).float(), persistent=False)
+        self.register_buffer("segment", segment_t, persistent=False)
         log_scale = torch.full((len(gauss),), math.log(scale))
         if self.learn_scale:
             self.log_scale = nn.Parameter(log_scale)
@@ -109,10 +122,29 @@ class Mixed(Likelihood):
         g = self.gaussian_index
         z = (x[:, g] - torch.tanh(params[:, g])) * torch.exp(-log_s)
         total = (-0.5 * z**2 - log_s - 0.5 * math.log(2.0 * math.pi)).sum(1)
-        # categorical heads: sum_j x_j log softmax(theta)_j
-        for index in self._cat_indices():
-            total = total + (x[:, index] * F.log_softmax(params[:, index], dim=-1)).sum((1, 2))
+        if self.n_categorical:
+            total = total + self._categorical_log_prob(x, params)
         return total
+
+    def _categorical_log_prob(self, x: Tensor, params: Tensor) -> Tensor:
+        """sum over the categorical spans of sum_j x_j log softmax(theta)_j, all spans at once: (B,).
+
+        log softmax(theta)_j = (theta_j - m) - log sum_i exp(theta_i - m) within each span, m the
+        span's maximum (a constant, so cut from the graph), with the span maxima and sums as
+        segment reductions over the columns (``segment``): a few ops over the (B, dim) parameters
+        instead of a softmax per span width, the same value up to float rounding.
+        """
+        b = params.shape[0]
+        with torch.autocast(params.device.type, enabled=False):
+            params = params.float() if params.dtype in (torch.float16, torch.bfloat16) else params
+            member = self.segment_matrix.to(params.dtype)  # (dim, S)
+            columns = params.detach().T.contiguous()  # (dim, B): a segment max over rows is fast
+            index = self.segment[:, None].expand(-1, b)  # (dim, B)
+            shift = columns.new_full((member.shape[1], b), -math.inf).scatter_reduce_(0, index, columns, "amax").T  # (B, S)
+            shifted = params - shift @ member.T  # (B, dim), <= 0 within each span
+            log_sums = (shifted.exp() @ member).log()  # (B, S): log sum_i exp(theta_i - m) per span
+            log_softmax = shifted - log_sums @ member.T  # (B, dim), as F.log_softmax computes it per span
+            return torch.where(self.categorical_mask, x * log_softmax, 0.0).sum(1)
 
     def mean(self, params: Tensor) -> Tensor:
         out = params.clone()
