@@ -48,8 +48,9 @@ SMALL = ["--epochs", 2, "--latent-dim", 4, "--batch-size", 64, "--quiet"]
 def test_fit_sample_report(tmp_path, table, capsys):
     data, rules = table
     run = tmp_path / "run"
-    assert vaelab("tabular", "fit", data, "--constraints", rules, "--out", run, *SMALL) == 0
+    assert vaelab("tabular", "fit", data, "--constraints", rules, "--out", run, "--threads", 1, *SMALL) == 0
     assert {p.name for p in run.iterdir()} >= {"config.toml", "model", "history.csv", "split.json", "train.log", "metrics.json"}
+    assert "threads = 1" in (run / "config.toml").read_text()  # resume fits with the same number of threads
     assert vaelab("tabular", "sample", run, "-n", 200, "--out", tmp_path / "s.csv", "--quiet") == 0
     synth = pd.read_csv(tmp_path / "s.csv")
     assert len(synth) == 200 and list(synth.columns) == ["age", "sex", "nodes", "grade", "event"]

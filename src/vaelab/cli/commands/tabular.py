@@ -63,6 +63,7 @@ class TabularRunConfig:
     holdout: float = 0.2
     seed: int = 0
     device: str = "cpu"
+    threads: int = 0  # torch CPU threads while fitting (0: torch's default, one per core)
     kind: str = "tabular"
 
     def to_toml(self) -> str:
@@ -123,6 +124,7 @@ def _train_rows(df: Any, held: list[int]) -> tuple[Any, Any]:
 
 
 def _fit(run: RunDir, config: TabularRunConfig, df: Any, *, resume: bool, console: Console) -> None:
+    from vaelab._runtime import torch_threads
     from vaelab.cli.callbacks import EpochLogger, HistoryWriter
     from vaelab.serialization import read_json, write_json
     from vaelab.training import ProgressBar, has_checkpoint
@@ -141,8 +143,9 @@ def _fit(run: RunDir, config: TabularRunConfig, df: Any, *, resume: bool, consol
         console.note(f"fitting TabularVAE on {len(train)} rows x {train.shape[1]} columns ({len(held)} held out) -> {run.root}")
         started = time.perf_counter()
         try:
-            model.fit(train, checkpoint_dir=run.checkpoints, resume=resume and has_checkpoint(run.checkpoints),
-                      callbacks=callbacks)
+            with torch_threads(config.threads):
+                model.fit(train, checkpoint_dir=run.checkpoints, resume=resume and has_checkpoint(run.checkpoints),
+                          callbacks=callbacks)
         except KeyboardInterrupt:
             console.note(f"interrupted: continue with `vaelab tabular resume {run.root}`")
             raise
@@ -176,6 +179,14 @@ def fit_command(
     encoding: Annotated[str, typer.Option("--encoding", help="Text encoding of the CSV file.")] = "utf-8",
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the split, the weights and the noise.")] = 0,
     device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or mps.")] = "cpu",
+    threads: Annotated[
+        int,
+        typer.Option(
+            "--threads",
+            min=0,
+            help="CPU threads for torch (0: one per core). A small table on a busy machine fits fastest with 1.",
+        ),
+    ] = 0,
     force: Force = False,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -199,6 +210,7 @@ def fit_command(
             holdout=holdout,
             seed=seed,
             device=device,
+            threads=threads,
         )
         run = RunDir.check_new(out if out is not None else Path("runs") / f"{data.stem}-tabular", force=force)
         df = _read(config)
