@@ -68,8 +68,14 @@ TABLES: dict[str, dict[str, dict[str, Any]]] = {
         for d in (32, 64, 128)
         for name, options in {
             "vanilla": {},
-            "warmup": {"kl_schedule": "warmup:10000"},
-            "cyclical": {"kl_schedule": "cyclical:4:0.5"},
+            # a 5-minute row on one thread makes about 10,000-12,000 steps (20-25 epochs of 469): a warm-up
+            # over 10,000 steps would end with the run; 3,000 steps (6-7 epochs) leaves most of it at beta = 1
+            "warmup": {"kl_schedule": "warmup:3000"},
+            # the cyclical period is a fraction of epochs x steps per epoch; with --epochs 10,000 (a run
+            # stopped by the clock) its first cycle would never end, so the row sets 24 epochs (the vanilla
+            # z64 row made 27 in 5 minutes): 4 cycles of 6 epochs, the weight at 1 over the second half of
+            # each (Fu et al. 2019)
+            "cyclical": {"kl_schedule": "cyclical:4:0.5", "epochs": 24},
             "freebits": {"free_bits": 0.25},
             "iwae5": {"objective": "iwae", "k": 5},
             "vamp": {"prior": {"name": "vamp", "components": 500}},
