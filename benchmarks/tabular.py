@@ -12,13 +12,13 @@ pins its own dependencies); this file is also the worker run there
 (``--sdv-worker``, which imports SDV and pandas only). SDV gets no constraints
 (its defaults); vaelab gets the rules file. Set one up with::
 
-    python3 -m venv /work/sdv-venv
-    /work/sdv-venv/bin/pip install torch==2.13.0   # first, so that SDV keeps this CPU build
-    /work/sdv-venv/bin/pip install sdv
+    python3 -m venv ../sdv-venv
+    ../sdv-venv/bin/pip install torch==2.13.0   # first, so that SDV keeps this CPU build
+    ../sdv-venv/bin/pip install sdv
 
 Then::
 
-    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/tabular.py --sdv-python /work/sdv-venv/bin/python \\
+    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/tabular.py --sdv-python ../sdv-venv/bin/python \\
         --datasets gbsg2 adult --adult-rows 5000 --epochs 100
 
 Adult is subsampled (``--adult-rows`` training rows from adult.data, as many
