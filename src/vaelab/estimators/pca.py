@@ -65,7 +65,7 @@ class PCA(EncoderDecoderEstimator):
                 f"got {k}; choose fewer components"
             )
         module = PCAModel(PCAConfig(input_shape=self.input_shape_, latent_dim=self.latent_dim))
-        self.module_ = module.fit(X, mean=sums / X.shape[0])
+        self.module_ = module.fit(X, mean=torch.from_numpy(sums.cpu().numpy() / n))  # NumPy: see PCAModel.fit
 
     def score_samples(self, X: Any) -> Any:
         """Probabilistic-PCA log-likelihood of each example in nats, shape (n,)."""
