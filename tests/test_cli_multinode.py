@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -87,6 +88,26 @@ def test_rank_0_of_node_0_alone_writes_and_reports(runs: Path) -> None:
     assert "node 1 of 2" in (runs / "node1.stderr").read_text()
     assert (runs / "two" / "train.log").read_text().count(f"epoch {EPOCHS}/{EPOCHS}") == 1
     assert "rank 1 of 2" in (runs / "node1.stderr").read_text()  # node 1's process joined the group as rank 1
+
+
+def test_a_cut_two_node_run_resumes_on_two_nodes_to_the_same_weights(runs: Path) -> None:
+    """What a crash in the last epoch leaves, resumed with ``vaelab resume RUN --nnodes 2 ...`` on both nodes."""
+    cut = runs / "cut"
+    shutil.copytree(runs / "two", cut)
+    shutil.rmtree(cut / "model")
+    (cut / "metrics.json").unlink()
+    checkpoints = sorted(p.name for p in (cut / "checkpoints").iterdir() if p.is_dir())
+    assert len(checkpoints) == EPOCHS
+    shutil.rmtree(cut / "checkpoints" / checkpoints[-1])
+    (cut / "checkpoints" / "latest").write_text(checkpoints[0])
+    nodes = ["--nnodes", 2, "--rdzv-endpoint", f"127.0.0.1:{free_port()}", "--rdzv-timeout", 120, "--quiet"]
+    procs = [start("resume", cut, *nodes, "--node-rank", rank, cwd=runs) for rank in (0, 1)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=400)
+        assert proc.returncode == 0, err
+    full, resumed = (load_tensors(run / "model" / "model.safetensors") for run in (runs / "two", cut))
+    assert full.keys() == resumed.keys() and all(torch.equal(full[k], resumed[k]) for k in full)
+    assert [r["train_loss"] for r in history(cut)] == [r["train_loss"] for r in history(runs / "two")]
 
 
 @pytest.mark.parametrize(
