@@ -56,14 +56,14 @@ CONDITIONS = {"gbsg2": ("menostat", ["Pre", "Post"], "age"), "adult": ("sex", ["
 SDTYPE = {"numeric": "numerical", "categorical": "categorical", "boolean": "boolean", "datetime": "datetime"}
 
 
-def sdv_worker(train_csv: str, kinds_json: str, out_csv: str, epochs: int, seed: int, rows: int) -> None:
+def sdv_worker(train_csv: str, kinds_json: str, out_csv: str, epochs: int, seed: int, rows: int, threads: int = 1) -> None:
     """In SDV's venv: fit TVAESynthesizer (defaults but ``epochs``), sample, write rows and times."""
     import pandas as pd
     import torch
     from sdv.metadata import Metadata
     from sdv.single_table import TVAESynthesizer
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(threads)
     torch.manual_seed(seed)
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # one-off imports out of the fit time, as for vaelab
     train = pd.read_csv(train_csv)
@@ -141,7 +141,7 @@ def run_vaelab(train, rules, epochs: int, seed: int, dp_epsilon: float | None):
     return model, synth, fit_s, time.perf_counter() - started
 
 
-def run_sdv(python: str, train, schema, epochs: int, seed: int):
+def run_sdv(python: str, train, schema, epochs: int, seed: int, threads: int = 1):
     import pandas as pd
 
     kinds = {c.name: SDTYPE.get(c.kind, "categorical") for c in schema.columns}
@@ -151,8 +151,8 @@ def run_sdv(python: str, train, schema, epochs: int, seed: int):
         (tmp / "kinds.json").write_text(json.dumps(kinds))
         out = tmp / "synth.csv"
         cmd = [python, __file__, "--sdv-worker", str(tmp / "train.csv"), str(tmp / "kinds.json"), str(out),
-               str(epochs), str(seed), str(len(train))]
-        subprocess.run(cmd, check=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, cwd=tmp)
+               str(epochs), str(seed), str(len(train)), str(threads)]
+        subprocess.run(cmd, check=True, env={**os.environ, "OMP_NUM_THREADS": str(threads)}, cwd=tmp)
         times = json.loads(Path(str(out) + ".json").read_text())
         return pd.read_csv(out), times["fit_s"], times["sample_s"]
 
@@ -169,12 +169,16 @@ def main() -> None:
     parser.add_argument("--methods", nargs="+", default=["vaelab", "dp", "sdv-default", "sdv-equal"],
                         choices=["vaelab", "dp", "sdv-default", "sdv-equal"], help="which rows to run (runs stay short)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--sdv-worker", nargs=6, help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads for both vaelab and SDV (default 1: robust to other jobs on the machine)")
+    parser.add_argument("--sdv-worker", nargs=7, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.sdv_worker:
         a = args.sdv_worker
-        sdv_worker(a[0], a[1], a[2], int(a[3]), int(a[4]), int(a[5]))
+        sdv_worker(a[0], a[1], a[2], int(a[3]), int(a[4]), int(a[5]), int(a[6]))
         return
+    if args.sdv_python:  # absolute (the worker runs elsewhere), but not resolved: a venv's python is a symlink
+        args.sdv_python = os.path.abspath(args.sdv_python)
 
     import warnings
 
@@ -184,7 +188,7 @@ def main() -> None:
     from vaelab.tabular.schema import Schema
 
     warnings.filterwarnings("ignore")
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     header = ["data", "method", "epochs", "quality", "shapes", "trends", "ML real", "ML synth", "validity",
               "DCR synth", "DCR holdout", "copies", "fit s", "sample s"]  # fmt: skip
     print("Command: " + " ".join(["python", *sys.argv]), flush=True)
@@ -207,7 +211,7 @@ def main() -> None:
             if key not in args.methods:
                 continue
             if how == "sdv":
-                synth, fit_s, sample_s = run_sdv(args.sdv_python, train, schema, epochs, args.seed)
+                synth, fit_s, sample_s = run_sdv(args.sdv_python, train, schema, epochs, args.seed, args.threads)
             else:
                 model, synth, fit_s, sample_s = run_vaelab(train, rules, epochs, args.seed, how)
                 if how is not None:

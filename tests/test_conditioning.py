@@ -164,3 +164,42 @@ def test_sources_carry_the_condition_row_aligned(tmp_path: Path) -> None:
             assert torch.equal(cb, xb * 10)
     with pytest.raises(InputError, match=r"condition must have shape \(n, K\) with n = 37"):
         InMemorySource(rows, batch_size=8, seed=0, condition=cond[:5])
+
+
+@pytest.mark.parametrize("kind", ["one-hot or zero rows", "two entries in some rows", "dense attributes"])
+def test_joined_linear_equals_the_layer_on_the_concatenation(kind: str) -> None:
+    """The MLPs' split first layer: the same values and gradients as the layer on torch.cat([x, c])."""
+    from vaelab.nn.conditioning import _one_entry_per_row, joined_linear
+
+    g = torch.Generator().manual_seed(0)
+    layer = torch.nn.Linear(7 + 20, 5).double()
+    x = torch.randn(30, 7, generator=g, dtype=torch.float64, requires_grad=True)
+    if kind == "dense attributes":
+        c = torch.randn(30, 20, generator=g, dtype=torch.float64)
+    else:
+        c = _one_hot(torch.randint(0, 20, (30,), generator=g), 20).double()
+        c[::3] = 0.0  # rows without a condition, as a table's training vectors have
+        if kind == "two entries in some rows":
+            c[1::3, 4] = 0.5
+    gathered = _one_entry_per_row(c) is not None
+    assert gathered == (kind == "one-hot or zero rows")  # each case takes the path it is named after
+    ours = joined_linear(layer, x, c)
+    ours.pow(2).sum().backward()
+    grads = [t.grad.clone() for t in (x, layer.weight, layer.bias)]
+    for t in (x, layer.weight, layer.bias):
+        t.grad = None
+    ref = layer(torch.cat([x, c], 1))
+    ref.pow(2).sum().backward()
+    torch.testing.assert_close(ours, ref, rtol=1e-12, atol=1e-12)
+    for mine, t in zip(grads, (x, layer.weight, layer.bias)):
+        torch.testing.assert_close(mine, t.grad, rtol=1e-12, atol=1e-12)
+
+
+def test_conditional_mlps_take_the_split_path_and_equal_the_concatenated_network() -> None:
+    model = VAEModel(VAEConfig(input_shape=(6,), latent_dim=3, network=NetworkConfig("mlp", (8,)), condition_dim=10,
+                               likelihood={"name": "gaussian"}))
+    x, c = torch.randn(12, 6), _one_hot(torch.arange(12) % 10, 10)
+    assert hasattr(model.encoder.net, "forward_joined") and hasattr(model.decoder.net, "forward_joined")
+    torch.testing.assert_close(model.encoder(x, c), model.encoder.net(torch.cat([x, c], 1)))
+    z = torch.randn(12, 3)
+    torch.testing.assert_close(model.decoder(z, c), model.decoder.net(torch.cat([z, c], 1)))

@@ -117,34 +117,25 @@ class Mixed(Likelihood):
         return (self.dim,)
 
     def log_prob(self, x: Tensor, params: Tensor) -> Tensor:
-        # Gaussian heads: log N(x; tanh(theta), s^2) = -0.5 ((x - mu)/s)^2 - log s - 0.5 log 2pi
-        log_s = self._log_sigma()
-        g = self.gaussian_index
-        z = (x[:, g] - torch.tanh(params[:, g])) * torch.exp(-log_s)
-        total = (-0.5 * z**2 - log_s - 0.5 * math.log(2.0 * math.pi)).sum(1)
-        if self.n_categorical:
-            total = total + self._categorical_log_prob(x, params)
-        return total
+        """log p(x | params) in nats, (B, dim), (B, dim) -> (B,).
 
-    def _categorical_log_prob(self, x: Tensor, params: Tensor) -> Tensor:
-        """sum over the categorical spans of sum_j x_j log softmax(theta)_j, all spans at once: (B,).
-
-        log softmax(theta)_j = (theta_j - m) - log sum_i exp(theta_i - m) within each span, m the
-        span's maximum (a constant, so cut from the graph), with the span maxima and sums as
-        segment reductions over the columns (``segment``): a few ops over the (B, dim) parameters
-        instead of a softmax per span width, the same value up to float rounding.
+        One autograd node (``_MixedLogProb``) with its gradient written out, instead of the
+        graph of a dozen element-wise operations that autograd would record and walk back:
+        measured on Adult's 178 columns (batch 500, one thread), forward and backward
+        take 0.6 ms against 2.0 ms. A test checks values and gradients against the plain
+        per-span loop, and ``torch.autograd.gradcheck`` in float64.
         """
-        b = params.shape[0]
         with torch.autocast(params.device.type, enabled=False):
-            params = params.float() if params.dtype in (torch.float16, torch.bfloat16) else params
-            member = self.segment_matrix.to(params.dtype)  # (dim, S)
-            columns = params.detach().T.contiguous()  # (dim, B): a segment max over rows is fast
-            index = self.segment[:, None].expand(-1, b)  # (dim, B)
-            shift = columns.new_full((member.shape[1], b), -math.inf).scatter_reduce_(0, index, columns, "amax").T  # (B, S)
-            shifted = params - shift @ member.T  # (B, dim), <= 0 within each span
-            log_sums = (shifted.exp() @ member).log()  # (B, S): log sum_i exp(theta_i - m) per span
-            log_softmax = shifted - log_sums @ member.T  # (B, dim), as F.log_softmax computes it per span
-            return torch.where(self.categorical_mask, x * log_softmax, 0.0).sum(1)
+            if params.dtype in (torch.float16, torch.bfloat16):
+                params = params.float()
+            return _MixedLogProb.apply(x.to(params.dtype), params, self._log_sigma().to(params.dtype), self)
+
+    def _segment_max(self, params: Tensor) -> Tensor:
+        """Each span's largest parameter per row (the Gaussian columns form one extra span), (B, dim) -> (B, S)."""
+        b = params.shape[0]
+        columns = params.T.contiguous()  # (dim, B): a segment max over rows is fast
+        index = self.segment[:, None].expand(-1, b)  # (dim, B)
+        return columns.new_full((self.segment_matrix.shape[1], b), -math.inf).scatter_reduce_(0, index, columns, "amax").T
 
     def mean(self, params: Tensor) -> Tensor:
         out = params.clone()
@@ -178,3 +169,76 @@ class Mixed(Likelihood):
     def config(self) -> dict[str, Any]:
         spans = [list(s) for s in self.spans]
         return {"name": self.name, "spans": spans, "scale": self.initial_scale, "learn_scale": self.learn_scale}
+
+
+#: a span's sum of exp(theta - shift) below this has lost precision to underflow (its largest term is no longer
+#: a normal float within rounding): the shift falls back to the span's own maximum
+_SAFE_SUM = {t: torch.finfo(t).tiny / torch.finfo(t).eps for t in (torch.float32, torch.float64)}
+
+
+class _MixedLogProb(torch.autograd.Function):
+    """log p(x | params) of the mixed likelihood, (B,), with its gradient in closed form.
+
+    Gaussian heads: log N(x; tanh(theta), s^2) = -0.5 r^2 - log s - 0.5 log 2pi with
+    r = (x - tanh(theta)) / s, so d/dtheta = r (1 - tanh^2(theta)) / s and d/dlog s = r^2 - 1.
+
+    Categorical heads: sum_j x_j log softmax(theta)_j = sum_j x_j (theta_j - m) - w log sum_i exp(theta_i - m)
+    within each span, with w = sum_j x_j (1 for a one-hot, anything for soft targets) and m any
+    constant (it cancels), so d/dtheta_j = x_j - w softmax(theta)_j. m is the row's largest
+    parameter, or the span's largest where a span's exponentials would underflow with that. The
+    span sums are products with the column-to-span membership matrix: a few operations over the
+    (B, dim) parameters whatever the number of spans.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, params: Tensor, log_sigma: Tensor, lik: Mixed) -> Tensor:  # type: ignore[override]
+        total = params.new_zeros(params.shape[0])
+        saved: list[Tensor] = []
+        g = lik.gaussian_index
+        if g.numel():
+            mu = torch.tanh(params[:, g])  # (B, G)
+            inv = torch.exp(-log_sigma)
+            r = (x[:, g] - mu) * inv
+            total = total + (-0.5 * r**2).sum(1) - (log_sigma.sum() + g.numel() * 0.5 * math.log(2.0 * math.pi))
+            saved += [mu, inv, r]
+        if lik.n_categorical:
+            member = lik.segment_matrix.to(params.dtype)  # (dim, S)
+            x_cat = x * lik.categorical_mask  # the Gaussian columns' own segment gets no weight
+            # shifted by the row's largest parameter (cheap), or, where a whole span would underflow
+            # then, by each span's largest (exact, but a transpose and a scatter)
+            shifted = params - params.amax(1, keepdim=True)  # (B, dim)
+            e = shifted.exp()
+            sums = e @ member  # (B, S)
+            if bool((sums < _SAFE_SUM[params.dtype]).any()):
+                shifted = params - lik._segment_max(params) @ member.T  # <= 0 within each span, 0 at its largest
+                e = shifted.exp()
+                sums = e @ member
+            w = x_cat @ member  # (B, S): the target mass of each span
+            total = total + (x_cat * shifted).sum(1) - (w * sums.log()).sum(1)
+            saved += [x_cat, e, sums, w]
+        ctx.lik = lik
+        ctx.save_for_backward(*saved)
+        return total
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx: Any, grad: Tensor) -> tuple[None, Tensor | None, Tensor | None, None]:  # type: ignore[override]
+        lik, saved = ctx.lik, list(ctx.saved_tensors)
+        g = lik.gaussian_index
+        d_params = d_log_sigma = None
+        if lik.n_categorical:
+            x_cat, e, sums, w = saved[-4:]
+            member = lik.segment_matrix.to(e.dtype)
+            d_params = (x_cat - (w / sums) @ member.T * e) * grad[:, None]  # x_j - w softmax_j
+        if g.numel():
+            mu, inv, r = saved[:3]
+            d_theta = (r * inv * (1.0 - mu**2)) * grad[:, None]  # (B, G)
+            if d_params is None:
+                d_params = grad.new_zeros(grad.shape[0], lik.dim)
+            d_params[:, g] = d_theta
+            d_log_sigma = ((r**2 - 1.0) * grad[:, None]).sum(0)
+        if not ctx.needs_input_grad[1]:
+            d_params = None
+        if not ctx.needs_input_grad[2]:
+            d_log_sigma = None
+        return None, d_params, d_log_sigma, None

