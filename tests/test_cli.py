@@ -408,9 +408,36 @@ def test_existing_output_is_not_overwritten(work: Path, tmp_path: Path, capsys: 
     assert "already exists; pass --force" in error_line(capsys)
 
 
+def test_sample_from_a_mixture_of_the_training_codes(work: Path, tmp_path: Path) -> None:
+    """An autoencoder samples through a mixture by default; it is fitted once, kept, and refitted for new weights."""
+    run = tmp_path / "ae"
+    shutil.copytree(work / "ae", run)
+    out = tmp_path / "s.npy"
+    assert vaelab("sample", run, "-n", 6, "--components", 3, "--seed", 1, "--out", out, "--quiet") == 0
+    first = np.load(out)
+    assert first.shape == (6, 8, 8) and np.isfinite(first).all()
+    kept = run / "samplers" / "mixture-3"
+    assert sorted(p.name for p in kept.iterdir()) == ["config.json", "mixture.safetensors", "model-stamp.json"]
+    fitted_at = (kept / "mixture.safetensors").stat().st_mtime_ns
+    assert vaelab("sample", run, "-n", 6, "--components", 3, "--seed", 1, "--out", out, "--force", "--quiet") == 0
+    assert np.array_equal(np.load(out), first)  # the kept mixture, the same draws
+    assert (kept / "mixture.safetensors").stat().st_mtime_ns == fitted_at
+    weights = next((run / "model").glob("*.safetensors"))
+    os.utime(weights, ns=(weights.stat().st_atime_ns, weights.stat().st_mtime_ns + 10**9))  # as if retrained
+    assert vaelab("sample", run, "-n", 6, "--components", 3, "--seed", 1, "--out", out, "--force", "--quiet") == 0
+    assert (kept / "mixture.safetensors").stat().st_mtime_ns != fitted_at
+    # a VAE samples from its prior unless asked; PCA through the mixture
+    assert vaelab("sample", work / "vae", "--sampler", "mixture", "-n", 4, "--out", tmp_path / "v.npy", "--quiet") == 0
+    assert vaelab("sample", work / "pca", "-n", 4, "--out", tmp_path / "p.npy", "--quiet") == 0
+    assert np.load(tmp_path / "p.npy").shape == (4, 8, 8)
+    assert vaelab("sample", run, "--sampler", "gan", "--out", tmp_path / "x.npy") == 2
+    assert vaelab("sample", run, "--components", 100000, "--out", tmp_path / "x.npy") != 0
+
+
 def test_a_run_directory_of_another_model(work: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert vaelab("sample", work / "pca") == 1
-    assert "needs a model with a prior" in error_line(capsys)
+    assert vaelab("sample", work / "pca", "--sampler", "prior") == 1
+    line = error_line(capsys)
+    assert "needs a model with a prior" in line and "--sampler mixture" in line
     mixed = tmp_path / "mixed"
     shutil.copytree(work / "vae", mixed)
     shutil.rmtree(mixed / "model")

@@ -27,6 +27,10 @@ if TYPE_CHECKING:  # numpy and the report's helpers are imported when a command 
 
 #: --span's default, the same as the report's traversals (``vaelab.latent.TRAVERSAL_SPAN``, checked by a test)
 DEFAULT_SPAN = 3.0
+#: vaelab sample --sampler's choices
+SAMPLERS = ("prior", "mixture")
+#: --components' default (10, as in Ghosh et al. 2020)
+MIXTURE_COMPONENTS = 10
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,8 @@ vaelab sample runs/mnist-vae -n 64 --seed 0 --out samples.png
 vaelab sample runs/mnist-vae -n 1000 --out samples.npy
 vaelab sample runs/mnist-cvae --label 7 -n 16
 vaelab sample runs/mnist-cvae -n 100     # conditional model: a row per class
+vaelab sample runs/mnist-vae --sampler mixture -n 64     # codes from a mixture fitted to the training codes
+vaelab sample runs/mnist-ae -n 64        # an autoencoder: the mixture is the default
 ```
 """
 
@@ -125,12 +131,31 @@ def sample_command(
             show_default=False,
         ),
     ] = None,
+    sampler: Annotated[
+        str,
+        typer.Option(
+            "--sampler",
+            help="Where the codes come from: 'prior' (a VAE's p(z)) or 'mixture' (a Gaussian mixture fitted to the "
+            "codes of the run's training examples: fewer holes, and works for autoencoders and PCA too) "
+            "[default: prior for a VAE, else mixture].",
+            show_default=False,
+        ),
+    ] = "",
+    components: Annotated[
+        int, typer.Option("--components", min=1, help="--sampler mixture: components of the mixture.")
+    ] = MIXTURE_COMPONENTS,
     out: OutFile = None,
     force: Force = False,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
-    """Draw new examples from a VAE's prior: z ~ p(z), decoded (given a class for a conditional VAE)."""
+    """Draw new examples: codes from a VAE's prior p(z), or from a mixture fitted to the training codes, decoded.
+
+    A conditional VAE draws them given a class. --sampler mixture fits
+    scikit-learn's GaussianMixture to the codes of the run's training
+    examples (Ghosh et al. 2020) on first use and keeps it in
+    RUN/samplers/mixture-K/ (config.json + safetensors) for later calls.
+    """
     import numpy as np
 
     from vaelab.cli.outputs import write_examples
@@ -140,11 +165,25 @@ def sample_command(
     console = Console(quiet=quiet)
     with console.logging():
         loaded = LoadedRun.open(run)
-        if not latent.has_prior(loaded.estimator):
+        has_prior = latent.has_prior(loaded.estimator)
+        sampler = sampler.strip().lower() or ("prior" if has_prior else "mixture")
+        if sampler not in SAMPLERS:
+            raise UsageError(f"--sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
+        if sampler == "prior" and not has_prior:
             raise InputError(
-                f"vaelab sample needs a model with a prior p(z) (a VAE); {loaded.run.root} holds a "
-                f"{type(loaded.estimator).__name__}. Try `vaelab reconstruct` or `vaelab interpolate` instead"
+                f"--sampler prior needs a model with a prior p(z) (a VAE); {loaded.run.root} holds a model of class "
+                f"{type(loaded.estimator).__name__}. Use --sampler mixture (a mixture fitted to its codes), "
+                "or `vaelab reconstruct` / `vaelab interpolate`"
             )
+        if sampler == "mixture":
+            if getattr(loaded.estimator, "conditional", False) or label is not None:
+                raise UsageError("--sampler mixture draws unconditional codes; a conditional model samples "
+                                 "from its prior given --label")
+            path = loaded.output(out, "samples-mixture", force)
+            x = mixture_sampler(loaded, components, console).sample(n, seed=seed)
+            write_examples(path, x, loaded.layout, lambda: image_grid(x, loaded.layout, cols=cols))
+            console.result(str(path))
+            return
         if getattr(loaded.estimator, "conditional", False):
             x, rows = conditional_samples(loaded.estimator, n, label, seed=seed, mean=not draw)
             path = loaded.output(out, "samples" if label is None else f"samples-{label}", force)
@@ -160,6 +199,44 @@ def sample_command(
         x = np.asarray(loaded.estimator.sample(n, seed=seed, mean=not draw))
         write_examples(path, x, loaded.layout, lambda: image_grid(x, loaded.layout, cols=cols))
         console.result(str(path))
+
+
+def mixture_sampler(loaded: LoadedRun, components: int, console: Console) -> Any:
+    """The run's posterior-mixture sampler with ``components`` components: loaded from RUN/samplers/, or fitted and kept.
+
+    Fitted (seed 0) to the posterior means of the run's training examples; a
+    kept one is reused only if the model file has not changed since.
+    """
+    from vaelab.sampling import PosteriorMixtureSampler
+    from vaelab.serialization import read_json
+
+    folder = loaded.run.root / "samplers" / f"mixture-{components}"
+    stamp = _model_stamp(loaded)
+    if (folder / "config.json").exists() and (folder / "model-stamp.json").exists():
+        if read_json(folder / "model-stamp.json", "sampler stamp") == stamp:
+            return PosteriorMixtureSampler.load(folder, loaded.estimator)
+    x, _ = loaded.examples("train")
+    if len(x) < components:
+        raise UsageError(f"--components {components} needs at least as many training examples; the run has {len(x)}")
+    console.note(f"fitting a {components}-component Gaussian mixture to the codes of {len(x)} training examples")
+    sampler = PosteriorMixtureSampler(components, seed=0).fit(loaded.estimator, x)
+    _keep(sampler, folder, stamp)
+    console.note(f"kept the mixture in {folder} for later calls")
+    return sampler
+
+
+def _model_stamp(loaded: LoadedRun) -> dict[str, Any]:
+    """Size and modification time of the run's model weights: a kept sampler belongs to these weights."""
+    files = sorted((loaded.run.root / "model").glob("*.safetensors"))
+    return {f.name: [f.stat().st_size, f.stat().st_mtime_ns] for f in files}
+
+
+def _keep(sampler: Any, folder: Path, stamp: dict[str, Any]) -> None:
+    """Save the sampler (atomically), then the stamp of the weights it belongs to: without a stamp it is refitted."""
+    from vaelab.serialization import write_json
+
+    sampler.save(folder, overwrite=True)
+    write_json(folder / "model-stamp.json", stamp)
 
 
 def conditional_samples(
