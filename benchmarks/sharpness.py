@@ -37,10 +37,13 @@ def main() -> None:
     p.add_argument("--latent-dim", type=int, default=16)
     p.add_argument("--force", action="store_true", help="redo rows that have a result file")
     p.add_argument("--table", action="store_true", help="print the table of the rows done")
+    p.add_argument("--results-name", default=TABLE,
+                   help=f"folder of the result files under benchmarks/results/ (default {TABLE}); "
+                        "another name keeps runs of another budget apart")
     args = p.parse_args()
     setup(args)
     if args.table:
-        print_table(TABLE, [("model", "row"), ("train s", "train_seconds"), ("epochs", "epochs"),
+        print_table(args.results_name, [("model", "row"), ("train s", "train_seconds"), ("epochs", "epochs"),
                             ("examples seen", "examples_seen"), ("FDD", "frechet_digit_distance"),
                             ("FDD floor", "frechet_digit_distance_floor"), ("precision", "precision"),
                             ("recall", "recall"), ("test ELBO", "elbo")])
@@ -71,7 +74,7 @@ def main() -> None:
 
         return run
 
-    run_rows(TABLE, {name: row(name) for name in ROWS}, args.row, args.force)
+    run_rows(args.results_name, {name: row(name) for name in ROWS}, args.row, args.force)
 
 
 if __name__ == "__main__":

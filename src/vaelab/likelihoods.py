@@ -23,6 +23,7 @@ from vaelab.errors import InputError
 from vaelab.registry import Registry
 
 LIKELIHOODS: Registry[type["Likelihood"]] = Registry("likelihood")
+LIKELIHOODS.provide("mixed", "vaelab.tabular.likelihood")  # the tables' likelihood, imported when named
 
 
 def _sum_over_data(values: Tensor) -> Tensor:

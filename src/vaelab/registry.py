@@ -11,11 +11,17 @@ estimators, ``vaelab.load`` and the command line::
     ... class Square: ...
     >>> SHAPES.get("square").__name__
     'Square'
+
+A part that lives in a subpackage with heavier imports (the tabular
+estimator, for one) is declared by name with :meth:`Registry.provide`: its
+module is imported on first ``get``, so ``vaelab.load`` finds it without the
+core importing the subpackage.
 """
 
 from __future__ import annotations
 
 import difflib
+import importlib
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
@@ -36,6 +42,7 @@ class Registry(Generic[T]):
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._entries: dict[str, T] = {}
+        self._providers: dict[str, str] = {}
 
     def register(self, name: str) -> Callable[[T], T]:
         """Return a decorator that registers its argument under ``name``."""
@@ -48,6 +55,10 @@ class Registry(Generic[T]):
 
         return decorator
 
+    def provide(self, name: str, module: str) -> None:
+        """Declare that importing ``module`` registers ``name``: :meth:`get` imports it when first asked."""
+        self._providers[name] = module
+
     def get(self, name: str) -> T:
         """Return the object registered under ``name``.
 
@@ -59,6 +70,8 @@ class Registry(Generic[T]):
         """
         if not isinstance(name, str):
             raise InputError(f"{self.kind} must be given by name (a str), got {type(name).__name__}")
+        if name not in self._entries and name in self._providers:
+            importlib.import_module(self._providers[name])  # registers it
         try:
             return self._entries[name]
         except KeyError:
@@ -80,11 +93,11 @@ class Registry(Generic[T]):
         return self.get(spec["name"]), {k: v for k, v in spec.items() if k != "name"}
 
     def names(self) -> list[str]:
-        """Registered names, sorted."""
-        return sorted(self._entries)
+        """Registered names and those a module provides on first use, sorted."""
+        return sorted({*self._entries, *self._providers})
 
     def __contains__(self, name: object) -> bool:
-        return name in self._entries
+        return name in self._entries or name in self._providers
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())

@@ -7,5 +7,5 @@ from vaelab.estimators.vaegan import VAEGAN
 
 __all__ = ["ESTIMATORS", "PCA", "VAE", "VAEGAN", "Autoencoder", "EncoderDecoderEstimator", "NeuralEstimator", "load"]
 
-# registers TabularVAE and the "mixed" likelihood (the module imports no pandas; vaelab.TabularVAE is lazy)
-from vaelab.tabular import estimator as _tabular  # noqa: E402,F401
+# TabularVAE lives with the tables; vaelab.load imports it when a saved model names it
+ESTIMATORS.provide("TabularVAE", "vaelab.tabular.estimator")
