@@ -47,6 +47,41 @@ from vaelab.cli.multinode import (
 )
 from vaelab.cli.options import Debug, Force, NoVerify, Quiet, RunArg
 from vaelab.cli.run_dir import RunDir
+from vaelab.cli.train_options import (
+    Activation,
+    BatchSize,
+    Beta,
+    Binarize,
+    Conditional,
+    ConfigFile,
+    Data,
+    DataArg,
+    DataDir,
+    Device,
+    Download,
+    Epochs,
+    Features,
+    HiddenDims,
+    ImageSize,
+    LabelColumn,
+    LatentDim,
+    LearningRate,
+    Likelihood,
+    LrSchedule,
+    ModelName,
+    Network,
+    Norm,
+    Nproc,
+    Patience,
+    RunOut,
+    Tensorboard,
+    TestFraction,
+    Threads,
+    TrainSeed,
+    ValidationFraction,
+    VerifyData,
+    parse_dims,
+)
 from vaelab.cli.vae_options import (
     Components,
     Dreg,
@@ -67,8 +102,6 @@ if typing.TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-DEFAULTS = {f.name: f.default for f in dataclasses.fields(RunConfig)}
-DATA, MODEL, TRAINING, OUTPUT = "Data", "Model", "Training", "Output"
 
 TRAIN_EPILOG = """**Examples**
 
@@ -100,25 +133,6 @@ vaelab resume runs/mnist-ddp --nproc 2
 vaelab resume /shared/runs/m --nnodes 2 --node-rank 1 --rdzv-endpoint 10.0.0.1:29500
 ```
 """
-
-
-def _opt(*names: str, help: str, panel: str, default_note: bool = True, **kwargs: Any) -> Any:
-    """An option whose default (from RunConfig) is shown in its help; its value is None when not given."""
-    key = names[0].lstrip("-").split("/")[0].replace("-", "_")
-    default = DEFAULTS.get(key)
-    if default_note and key in DEFAULTS and default not in ("", ()):
-        help = f"{help} [default: {str(default).lower() if isinstance(default, bool) else default}]"
-    return typer.Option(*names, help=help, rich_help_panel=panel, show_default=False, **kwargs)
-
-
-def parse_dims(text: str | None) -> tuple[int, ...] | None:
-    """``"512,256"`` -> (512, 256)."""
-    if text is None:
-        return None
-    try:
-        return tuple(int(part) for part in text.replace(" ", "").split(",") if part)
-    except ValueError:
-        raise ConfigError(f"--hidden-dims must be comma-separated integers such as 512,256, got {text!r}") from None
 
 
 def default_out(config: RunConfig) -> Path:
@@ -403,99 +417,22 @@ def resume_run(
 
 
 def train_command(
-    data_arg: Annotated[
-        Optional[str],
-        typer.Argument(metavar="DATA", show_default=False, help=("The data, as --data (either may be used).")),
-    ] = None,
-    data: Annotated[
-        Optional[str],
-        _opt(
-            "--data",
-            "-d",
-            panel=DATA,
-            help=(
-                "A built-in data set (digits, mnist, fashion-mnist, binarized-mnist, shapes, shapes64), "
-                "a .npy/.npz/.csv file or a folder of images."
-            ),
-        ),
-    ] = None,
-    data_dir: Annotated[
-        Optional[str],
-        _opt(
-            "--data-dir",
-            panel=DATA,
-            help=(
-                "Folder with the built-in data sets' files (e.g. the MNIST .gz files). "
-                "[default: $VAELAB_DATA_DIR or ~/.cache/vaelab]"
-            ),
-        ),
-    ] = None,
-    label_column: Annotated[
-        Optional[str], _opt("--label-column", panel=DATA, help="CSV: the label column (name or index).")
-    ] = None,
-    image_size: Annotated[
-        Optional[int],
-        _opt("--image-size", panel=DATA, min=0, help="Image folders: resize to this square size (0: as stored)."),
-    ] = None,
-    test_fraction: Annotated[
-        Optional[float], _opt("--test-fraction", panel=DATA, help="Files: share held out as the test split.")
-    ] = None,
-    download: Annotated[
-        bool,
-        typer.Option(
-            "--download",
-            rich_help_panel=DATA,
-            help=("Fetch a missing built-in data set (mnist, fashion-mnist, binarized-mnist) into --data-dir."),
-        ),
-    ] = False,
-    verify: Annotated[
-        Optional[bool],
-        _opt(
-            "--verify/--no-verify",
-            panel=DATA,
-            help=(
-                "Check a built-in data set's files against the checksums of their uncompressed contents; "
-                "--no-verify skips it (recorded in config.toml, so the run's other commands skip it too)."
-            ),
-        ),
-    ] = None,
-    model: Annotated[
-        Optional[str], _opt("--model", "-m", panel=MODEL, help="pca, autoencoder, vae or vaegan (a VAE-GAN).")
-    ] = None,
-    latent_dim: Annotated[
-        Optional[int], _opt("--latent-dim", "-z", panel=MODEL, help="Size of the latent code.")
-    ] = None,
-    network: Annotated[Optional[str], _opt("--network", panel=MODEL, help="mlp, or conv for images.")] = None,
-    hidden_dims: Annotated[
-        Optional[str],
-        _opt(
-            "--hidden-dims",
-            panel=MODEL,
-            help=(
-                "Comma-separated hidden widths (mlp) or channels (conv), e.g. 512,256. "
-                "[default: 512 for mlp, 32,64 for conv]"
-            ),
-        ),
-    ] = None,
-    activation: Annotated[
-        Optional[str], _opt("--activation", panel=MODEL, help="relu, tanh, elu, gelu, silu, leaky_relu or softplus.")
-    ] = None,
-    norm: Annotated[
-        Optional[str],
-        _opt("--norm", panel=MODEL, help="conv: none, batch or group normalization after each hidden convolution."),
-    ] = None,
-    likelihood: Annotated[
-        Optional[str],
-        _opt(
-            "--likelihood",
-            panel=MODEL,
-            help=(
-                "bernoulli, continuous_bernoulli, gaussian or auto (bernoulli for binary data, the model's default "
-                "for data in [0, 1], else gaussian)."
-            ),
-        ),
-    ] = None,
-    beta: Annotated[Optional[float], _opt("--beta", panel=MODEL, help="VAE: weight of the KL term.")] = None,
+    data_arg: DataArg = None,
+    data: Data = None,
+    data_dir: DataDir = None,
+    label_column: LabelColumn = None,
+    image_size: ImageSize = None,
+    test_fraction: TestFraction = None,
+    download: Download = False,
+    verify: VerifyData = None,
+    model: ModelName = None,
+    latent_dim: LatentDim = None,
+    network: Network = None,
+    hidden_dims: HiddenDims = None,
+    activation: Activation = None,
+    norm: Norm = None,
+    likelihood: Likelihood = None,
+    beta: Beta = None,
     kl_schedule: KLSchedule = None,
     free_bits: FreeBits = None,
     objective: Objective = None,
@@ -505,104 +442,22 @@ def train_command(
     components: Components = None,
     tc_beta: TcBeta = None,
     stochastic_layers: StochasticLayers = None,
-    conditional: Annotated[
-        Optional[bool],
-        _opt(
-            "--conditional/--unconditional",
-            panel=MODEL,
-            help="VAE: condition encoder and decoder on the data's labels (a CVAE; tables: with --label-column).",
-        ),
-    ] = None,
-    binarize: Annotated[
-        Optional[str],
-        _opt(
-            "--binarize",
-            panel=MODEL,
-            help=(
-                "none, or dynamic: resample binary pixels from the grey levels at every batch (Bernoulli; "
-                "recommended for a VAE on mnist)."
-            ),
-        ),
-    ] = None,
-    epochs: Annotated[
-        Optional[int], _opt("--epochs", "-e", panel=TRAINING, help="Passes over the training data.")
-    ] = None,
-    batch_size: Annotated[Optional[int], _opt("--batch-size", panel=TRAINING, help="Examples per step.")] = None,
-    learning_rate: Annotated[
-        Optional[float], _opt("--learning-rate", "--lr", panel=TRAINING, help="Adam's step size.")
-    ] = None,
-    lr_schedule: Annotated[
-        Optional[str],
-        _opt(
-            "--lr-schedule",
-            panel=TRAINING,
-            help="constant, or cosine: the step size falls along a half cosine to 0 at the last epoch.",
-        ),
-    ] = None,
-    validation_fraction: Annotated[
-        Optional[float],
-        _opt("--validation-fraction", panel=TRAINING, help=("Share of the training data held out for validation.")),
-    ] = None,
-    patience: Annotated[
-        Optional[int],
-        _opt("--patience", panel=TRAINING, help="Stop after this many epochs without validation improvement (0: off)."),
-    ] = None,
-    seed: Annotated[
-        Optional[int], _opt("--seed", panel=TRAINING, help="Seeds weights, splits, data order and noise.")
-    ] = None,
-    device: Annotated[Optional[str], _opt("--device", panel=TRAINING, help="auto, cpu, cuda, cuda:N or mps.")] = None,
-    threads: Annotated[
-        Optional[int],
-        _opt(
-            "--threads",
-            panel=TRAINING,
-            help=("CPU threads for torch (0: one per core). 1 is fastest for small models on a busy machine."),
-        ),
-    ] = None,
-    nproc: Annotated[
-        Optional[int],
-        _opt(
-            "--nproc",
-            panel=TRAINING,
-            min=1,
-            help=(
-                "Train data-parallel on N processes of this machine (DDP, launched as torchrun does; gloo on CPU, "
-                "NCCL with one GPU per process). On CPU they share the cores."
-            ),
-        ),
-    ] = None,
-    features: Annotated[
-        Optional[str],
-        _opt(
-            "--features",
-            panel=OUTPUT,
-            help=(
-                "A feature classifier from `vaelab features train` (its folder), for the VAE's sample-quality "
-                "figures (Fréchet distance, precision, recall, named after it); recorded in config.toml. "
-                "[default: the shipped digit classifier for mnist and binarized-mnist; none for other data]"
-            ),
-        ),
-    ] = None,
-    tensorboard: Annotated[
-        Optional[bool],
-        _opt(
-            "--tensorboard/--no-tensorboard",
-            panel=OUTPUT,
-            help=("Also log to OUT/tensorboard (needs: pip install 'vaelab[tensorboard]')."),
-        ),
-    ] = None,
-    config_file: Annotated[
-        Optional[Path],
-        _opt(
-            "--config",
-            "-c",
-            panel=OUTPUT,
-            help=("A TOML file of options (same names, e.g. latent_dim = 16); command-line options override it."),
-        ),
-    ] = None,
-    out: Annotated[
-        Optional[Path], _opt("--out", "-o", panel=OUTPUT, help="The run directory. [default: runs/DATA-MODEL]")
-    ] = None,
+    conditional: Conditional = None,
+    binarize: Binarize = None,
+    epochs: Epochs = None,
+    batch_size: BatchSize = None,
+    learning_rate: LearningRate = None,
+    lr_schedule: LrSchedule = None,
+    validation_fraction: ValidationFraction = None,
+    patience: Patience = None,
+    seed: TrainSeed = None,
+    device: Device = None,
+    threads: Threads = None,
+    nproc: Nproc = None,
+    features: Features = None,
+    tensorboard: Tensorboard = None,
+    config_file: ConfigFile = None,
+    out: RunOut = None,
     recipe: Recipe = None,
     nnodes: NNodes = 1,
     node_rank: NodeRank = None,
