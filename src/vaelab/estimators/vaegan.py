@@ -1,6 +1,6 @@
 """The VAE-GAN as an estimator: the VAE's parameters plus the discriminator's and the loss weights.
 
-``VAEGAN`` is the :class:`~vaelab.estimators.neural.VAE` estimator with another
+``VAEGAN`` is the :class:`~vaelab.estimators.vae.VAE` estimator with another
 model class (:class:`~vaelab.models.vaegan.VAEGANModel`); it adds only its own
 parameters. ``transform``, ``sample``, ``score_samples`` (the pixel ELBO, for
 comparison with VAEs; the VAE-GAN does not maximize it), saving and loading
@@ -25,7 +25,7 @@ from typing import Any
 
 from vaelab.errors import InputError
 from vaelab.estimators.base import ESTIMATORS
-from vaelab.estimators.neural import VAE
+from vaelab.estimators.vae import VAE
 from vaelab.models.vaegan import VAEGANConfig, VAEGANModel
 
 OWN_DEFAULTS = {"discriminator_dims": (32, 64), "feature_dim": 256, "gamma": 1.0, "pixel_weight": 1.0,

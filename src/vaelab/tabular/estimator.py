@@ -21,7 +21,7 @@ import torch
 
 from vaelab.errors import InputError, ModelFileError, VaelabError
 from vaelab.estimators.base import ESTIMATORS
-from vaelab.estimators.neural import VAE
+from vaelab.estimators.vae import VAE
 from vaelab.nn import NetworkConfig
 from vaelab.serialization import load_tensors, read_json, save_tensors, write_json
 from vaelab.tabular import likelihood as _likelihood  # noqa: F401  (registers "mixed")
