@@ -30,7 +30,7 @@ from vaelab import VAE
 from vaelab.data import load_mnist
 from vaelab.metrics import importance_sampled_log_likelihood
 from vaelab.training import Callback
-from vaelab.training.trainer import scheduled_lr
+from vaelab.training.config import scheduled_lr
 
 
 class EpochCosine(Callback):

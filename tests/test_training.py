@@ -79,7 +79,7 @@ class _Crash(Callback):
 
 
 def test_cosine_schedule_values() -> None:
-    from vaelab.training.trainer import scheduled_lr
+    from vaelab.training.config import scheduled_lr
 
     assert scheduled_lr("constant", 0.1, 7, 10) == 0.1
     assert scheduled_lr("cosine", 0.1, 0, 10) == pytest.approx(0.1)

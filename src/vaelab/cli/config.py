@@ -176,7 +176,7 @@ class RunConfig:
     def __post_init__(self) -> None:
         from vaelab.likelihoods import LIKELIHOODS
         from vaelab.nn import ACTIVATIONS, NETWORKS
-        from vaelab.training.trainer import LR_SCHEDULES
+        from vaelab.training.config import LR_SCHEDULES
 
         names = model_names()
         object.__setattr__(self, "model", self.model.lower())

@@ -22,7 +22,7 @@ from vaelab.likelihoods import build_likelihood
 from vaelab.models.autoencoder import AutoencoderConfig, AutoencoderModel
 from vaelab.nn import NetworkConfig
 from vaelab.training import Callback, ProgressBar, Trainer, TrainerConfig
-from vaelab.training.trainer import BatchSource
+from vaelab.training.batches import BatchSource
 from vaelab.validation import as_tensor, check_example_shape, check_int
 
 #: options of the trainer an estimator passes through ``trainer_options``

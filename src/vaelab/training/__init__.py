@@ -1,9 +1,10 @@
 """The training loop, its callbacks and checkpoints."""
 
 from vaelab.training.callbacks import Callback, ProgressBar
-from vaelab.training.schedules import KLSchedule, KLScheduleCallback, parse_kl_schedule
 from vaelab.training.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
-from vaelab.training.trainer import OPTIMIZERS, Trainer, TrainerConfig, TrainingDiverged, TrainState
+from vaelab.training.schedules import KLSchedule, KLScheduleCallback, parse_kl_schedule
+from vaelab.training.config import OPTIMIZERS, TrainerConfig, TrainState
+from vaelab.training.trainer import Trainer, TrainingDiverged
 
 __all__ = [
     "OPTIMIZERS",
