@@ -4,9 +4,12 @@ For each row: train on a seeded MNIST subset (dynamic binarization) until the
 budget is spent (checked at epoch ends), then score on a seeded test subset
 with ``vaelab.metrics.evaluate``: the Fréchet digit distance (FDD, in the
 features of vaelab's digit classifier; its floor is MNIST train vs test),
-precision and recall of prior samples (decoded means), and the test ELBO
+precision and recall of prior samples (binary draws x ~ p(x|z), as the
+binarized test digits are binary; ``vaelab.metrics.evaluate`` draws them so
+for a Bernoulli decoder on binary data), and the test ELBO
 (nats; for the VAE-GAN a pixel ELBO it does not maximize). Each row is one
-command and one result file (benchmarks/results/issue11-sharpness/ROW.json):
+command and one result file (benchmarks/results/issue11-sharpness/ROW.json, or
+under ``--results-name`` for another budget):
 
     nice -n 10 python benchmarks/sharpness.py --row mlp --minutes 2 --threads 1
     nice -n 10 python benchmarks/sharpness.py --row conv --minutes 2 --threads 1
