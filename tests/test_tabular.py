@@ -172,11 +172,13 @@ def test_mixed_log_prob_gradient_passes_gradcheck(spans, learn_scale):
     params = torch.randn(6, lik.dim, generator=g, dtype=torch.float64, requires_grad=True)
     x = lik.sample(params.detach(), generator=g)
     x[:2] = torch.rand(2, lik.dim, generator=g, dtype=torch.float64)  # soft targets: the gradient is linear in x
+    x.requires_grad_()  # the gradient in the data too (for tools that differentiate the likelihood in x)
     if learn_scale:
         lik.log_scale.data += torch.linspace(-0.5, 0.5, len(lik.log_scale), dtype=torch.float64)
-        assert torch.autograd.gradcheck(lambda p, s: _with_log_scale(lik, s).log_prob(x, p), (params, lik.log_scale.detach().clone().requires_grad_()))
+        assert torch.autograd.gradcheck(lambda x, p, s: _with_log_scale(lik, s).log_prob(x, p),
+                                        (x, params, lik.log_scale.detach().clone().requires_grad_()))
     else:
-        assert torch.autograd.gradcheck(lambda p: lik.log_prob(x, p), (params,))
+        assert torch.autograd.gradcheck(lambda x, p: lik.log_prob(x, p), (x, params))
 
 
 def _with_log_scale(lik, log_scale):

@@ -216,16 +216,20 @@ class _MixedLogProb(torch.autograd.Function):
             w = x_cat @ member  # (B, S): the target mass of each span
             total = total + (x_cat * shifted).sum(1) - (w * sums.log()).sum(1)
             saved += [x_cat, e, sums, w]
+            if ctx.needs_input_grad[0]:  # d/dx_j = log softmax_j: kept only when x needs a gradient
+                saved.append(torch.where(lik.categorical_mask, shifted - sums.log() @ member.T, 0.0))
         ctx.lik = lik
         ctx.save_for_backward(*saved)
         return total
 
     @staticmethod
     @torch.autograd.function.once_differentiable
-    def backward(ctx: Any, grad: Tensor) -> tuple[None, Tensor | None, Tensor | None, None]:  # type: ignore[override]
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None, None]:  # type: ignore[override]
         lik, saved = ctx.lik, list(ctx.saved_tensors)
         g = lik.gaussian_index
-        d_params = d_log_sigma = None
+        d_params = d_log_sigma = d_x = None
+        if lik.n_categorical and ctx.needs_input_grad[0]:
+            d_x = saved.pop() * grad[:, None]  # log softmax within the categorical spans, 0 elsewhere
         if lik.n_categorical:
             x_cat, e, sums, w = saved[-4:]
             member = lik.segment_matrix.to(e.dtype)
@@ -237,8 +241,12 @@ class _MixedLogProb(torch.autograd.Function):
                 d_params = grad.new_zeros(grad.shape[0], lik.dim)
             d_params[:, g] = d_theta
             d_log_sigma = ((r**2 - 1.0) * grad[:, None]).sum(0)
+            if ctx.needs_input_grad[0]:  # d/dx of -0.5 r^2 = -r / s
+                if d_x is None:
+                    d_x = grad.new_zeros(grad.shape[0], lik.dim)
+                d_x[:, g] = -(r * inv) * grad[:, None]
         if not ctx.needs_input_grad[1]:
             d_params = None
         if not ctx.needs_input_grad[2]:
             d_log_sigma = None
-        return None, d_params, d_log_sigma, None
+        return d_x, d_params, d_log_sigma, None
