@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,21 @@ def test_conditional_run_is_saved_and_evaluated_with_labels(work: Path) -> None:
     test = json.loads((work / "cvae" / "metrics.json").read_text())["test"]
     assert np.isfinite(test["elbo"]) and 0 <= test["mse"]
     assert vaelab("evaluate", work / "cvae", "--quiet") == 0
+
+
+def test_conditional_runs_get_the_importance_sampled_nll_and_the_binarized_test_set(work: Path, tmp_path: Path) -> None:
+    run = tmp_path / "cvae"
+    shutil.copytree(work / "cvae", run)
+    assert vaelab("evaluate", run, "--nll-samples", 8, "--quiet") == 0
+    metrics = json.loads((run / "metrics.json").read_text())["test"]
+    assert metrics["nll_samples"] == 8 and np.isfinite(metrics["nll"]) and metrics["nll_stderr"] > 0
+    assert metrics["nll"] <= -metrics["elbo"] + 2.0  # the k-sample bound is at least about as tight as the ELBO
+    run = tmp_path / "bin"
+    assert vaelab("train", work / "digits.npz", "--conditional", "--binarize", "dynamic", "--likelihood", "bernoulli",
+                  "--epochs", 1, "--out", run, *TINY) == 0
+    test = json.loads((run / "metrics.json").read_text())["test"]
+    assert test["binarize_seed"] == 123 and "bce" in test  # scored on the test images binarized once
+    assert any("binarized once" in note for note in test["notes"])
 
 
 def test_sample_with_a_label_and_a_row_per_class(work: Path) -> None:

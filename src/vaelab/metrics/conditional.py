@@ -1,6 +1,8 @@
 """Metrics of a conditional VAE, which needs the labels of the data it is measured on.
 
 * ``elbo``: the ELBO of log p(x | y) per example, nats (one seeded posterior draw);
+* ``nll`` (with ``nll_samples`` = k > 0): the importance-sampled bound -L_k on
+  -log p(x | y) (Burda et al. 2016), with ``nll_stderr`` over the examples;
 * ``mse``, ``explained_variance`` (and ``bce`` on binary data) of the
   reconstruction E[x | z = mean code, y];
 * ``conditional_accuracy`` (digit images with classes 0-9, when vaelab's digit
@@ -54,14 +56,42 @@ def conditional_accuracy(estimator: Any, *, n_per_class: int = 100, seed: int = 
     return {"conditional_accuracy": float(np.mean(per_class)), "conditional_accuracy_per_class": per_class}
 
 
-def evaluate_conditional(estimator: Any, X: Any, y: Any, *, seed: int = 0, n_per_class: int = 100) -> dict[str, Any]:
+def evaluate_conditional(
+    estimator: Any,
+    X: Any,
+    y: Any,
+    *,
+    seed: int = 0,
+    n_per_class: int = 100,
+    nll_samples: int = 0,
+    binarize_seed: int | None = None,
+) -> dict[str, Any]:
     """Metrics of a fitted conditional estimator on ``X`` with labels ``y`` (see the module docstring).
+
+    Parameters
+    ----------
+    nll_samples : int
+        k > 0 adds the importance-sampled negative log-likelihood -L_k of x given y.
+    binarize_seed : int, optional
+        For a model trained on binarized data: X (grey levels in [0, 1]) is
+        binarized once with this seed before every figure, as
+        :func:`vaelab.metrics.evaluate` does.
 
     Returns
     -------
     dict of floats plus ``notes`` (how each figure was computed) and ``warnings`` (empty).
     """
+    from vaelab.metrics.bounds import importance_sampled_log_likelihood
+    from vaelab.metrics.evaluate import _binarize_note
+    from vaelab.validation import check_int
+
+    nll_samples = check_int(nll_samples, "nll_samples", low=0)
     x = estimator._check_X(X)
+    notes: list[str] = []
+    if binarize_seed is not None:
+        notes += _binarize_note(x, check_int(binarize_seed, "binarize_seed"))
+        if not discrete.is_binary(x):
+            x = discrete.binarize_once(x, binarize_seed)
     recon = torch.as_tensor(np.asarray(estimator.reconstruct(x, y)))
     binary = discrete.is_binary(x)
     out: dict[str, Any] = {
@@ -71,10 +101,29 @@ def evaluate_conditional(estimator: Any, X: Any, y: Any, *, seed: int = 0, n_per
     if binary:
         out["bce"] = float(reconstruction.binary_cross_entropy(x, recon).mean())
     out["elbo"] = float(np.mean(np.asarray(estimator.score_samples(x, y, seed=seed), dtype=np.float64)))
-    notes = [
+    notes.append(
         "conditional model: every figure is given the labels y; elbo = E_q[log p(x|z,y)] - KL(q(z|x,y) || p(z)) in "
         "nats per example (one posterior draw); mse/explained_variance of E[x | z = mean code, y]"
-    ]
+    )
+    if nll_samples > 0:
+        module, device = estimator.module_, estimator._device()
+        c = estimator._conditions(y, x.shape[0]).to(device)
+        was_training = module.training
+        module.eval()
+        try:
+            with torch.no_grad():
+                ll = importance_sampled_log_likelihood(
+                    module, x.to(device), nll_samples, c=c, generator=torch.Generator(device=device).manual_seed(seed + 1)
+                ).double().cpu()
+        finally:
+            module.train(was_training)
+        n = ll.shape[0]
+        out.update(nll=float(-ll.mean()), nll_stderr=float(ll.std() / math.sqrt(n)) if n > 1 else float("nan"),
+                   nll_samples=float(nll_samples))
+        notes.append(
+            f"nll = -(1/N) sum_x log (1/k) sum_i p(x,z_i|y)/q(z_i|x,y) with k = {nll_samples} (Burda et al. 2016): "
+            "a stochastic upper bound on -log p(x|y) in nats; nll_stderr is its standard error over examples"
+        )
     if is_digit_model(estimator) and features.has_digit_classifier():
         out.update(conditional_accuracy(estimator, n_per_class=n_per_class, seed=seed))
         notes.append(

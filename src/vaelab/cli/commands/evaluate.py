@@ -81,9 +81,11 @@ def _model_metrics(
 
         if y is None:
             raise UsageError("this run's model is conditional, but the split has no labels to condition it on")
-        if nll_samples > 0:
-            raise UsageError("--nll-samples is not available for a conditional model yet; leave it out")
-        return {"n_examples": int(len(x)), "seed": seed, **evaluate_conditional(estimator, x, y, seed=seed)}
+        extra_c: dict[str, Any] = {"nll_samples": nll_samples} if nll_samples > 0 else {}
+        if getattr(estimator, "binarize", False):
+            extra_c["binarize_seed"] = BINARIZE_SEED
+        values = evaluate_conditional(estimator, x, y, seed=seed, **extra_c)
+        return {"n_examples": int(len(x)), "seed": seed, **extra_c, **values}
     accepted = inspect.signature(evaluate).parameters
     kwargs: dict[str, Any] = {"seed": seed}
     extra: dict[str, Any] = {"features": features} if features is not None else {}
