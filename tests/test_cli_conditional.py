@@ -72,6 +72,27 @@ def test_reconstruct_and_embed_use_the_labels(work: Path) -> None:
     assert header.split(",") == ["z0", "z1", "label"]
 
 
+def test_interpolate_and_traverse_a_conditional_model(work: Path, tmp_path: Path, capsys) -> None:
+    assert vaelab("interpolate", work / "cvae", "--from", 0, "--to", 1, "--steps", 5, "--out", tmp_path / "i.npy",
+                  "--quiet") == 0
+    path = np.load(tmp_path / "i.npy")
+    assert path.shape == (5, 8, 8) and np.isfinite(path).all()
+    # under another class the same codes decode to other images
+    assert vaelab("interpolate", work / "cvae", "--from", 0, "--to", 1, "--steps", 5, "--label", 3,
+                  "--out", tmp_path / "i3.npy", "--quiet") == 0
+    assert not np.allclose(np.load(tmp_path / "i3.npy"), path)
+    np.save(tmp_path / "one.npy", np.load(work / "digits.npz")["x"][5] / 16.0)
+    assert vaelab("interpolate", work / "cvae", "--from", tmp_path / "one.npy", "--to", 1, "--out", tmp_path / "f.npy") == 2
+    assert "give --label" in capsys.readouterr().err
+    assert vaelab("interpolate", work / "cvae", "--from", tmp_path / "one.npy", "--to", 1, "--label", 5,
+                  "--out", tmp_path / "f.npy", "--quiet") == 0
+    assert vaelab("traverse", work / "cvae", "--label", 7, "--steps", 3, "--out", tmp_path / "t.npy", "--quiet") == 0
+    assert np.load(tmp_path / "t.npy").shape == (2, 3, 8, 8)  # a row per latent dimension (2)
+    assert vaelab("traverse", work / "cvae", "--index", 4, "--steps", 3, "--out", tmp_path / "t4.npy", "--quiet") == 0
+    assert vaelab("traverse", work / "cvae", "--out", tmp_path / "t0.npy") == 2  # neither --label nor --index
+    assert vaelab("traverse", work / "cvae", "--label", 12, "--out", tmp_path / "t0.npy") == 2
+
+
 def test_report_shows_samples_per_class(work: Path) -> None:
     assert vaelab("report", work / "cvae", "--quiet") == 0
     html = (work / "cvae" / "report" / "report.html").read_text()

@@ -42,7 +42,7 @@ def latent_dim(estimator: Any) -> int:
     return int(estimator.latent_dim)
 
 
-def codes(estimator: Any, x: np.ndarray, *, chunk: int = CHUNK) -> np.ndarray:
+def codes(estimator: Any, x: np.ndarray, *, chunk: int = CHUNK, y: Any = None) -> np.ndarray:
     """Latent codes of ``x`` (posterior means for the VAE).
 
     Parameters
@@ -50,20 +50,26 @@ def codes(estimator: Any, x: np.ndarray, *, chunk: int = CHUNK) -> np.ndarray:
     x : ndarray of shape (n, *input_shape)
         Examples; uint8 images are scaled to [0, 1] in chunks of ``chunk``, so a
         large uint8 array is never copied as float whole.
+    y : array-like of n labels, optional
+        The labels of a conditional model (codes of q(z | x, y)).
 
     Returns
     -------
     ndarray of shape (n, latent_dim), float64
     """
-    parts = [
-        np.asarray(estimator.transform(_unit(x[i : i + chunk])), dtype=np.float64) for i in range(0, len(x), chunk)
-    ]
+    def transform(i: int) -> np.ndarray:
+        part = _unit(x[i : i + chunk])
+        out = estimator.transform(part) if y is None else estimator.transform(part, np.asarray(y)[i : i + chunk])
+        return np.asarray(out, dtype=np.float64)
+
+    parts = [transform(i) for i in range(0, len(x), chunk)]
     return np.concatenate(parts) if parts else np.zeros((0, latent_dim(estimator)))
 
 
-def decode(estimator: Any, z: np.ndarray) -> np.ndarray:
-    """Decoded means of codes ``z`` (n, latent_dim) -> (n, *input_shape), in one batch."""
-    return np.asarray(estimator.inverse_transform(np.asarray(z, dtype=np.float32)))
+def decode(estimator: Any, z: np.ndarray, y: Any = None) -> np.ndarray:
+    """Decoded means of codes ``z`` (n, latent_dim) -> (n, *input_shape), in one batch (given labels ``y``, n of them)."""
+    z = np.asarray(z, dtype=np.float32)
+    return np.asarray(estimator.inverse_transform(z) if y is None else estimator.inverse_transform(z, y))
 
 
 def posterior(estimator: Any, x: np.ndarray, *, chunk: int = CHUNK) -> tuple[np.ndarray, np.ndarray | None]:

@@ -76,15 +76,35 @@ def path(za: np.ndarray, zb: np.ndarray, steps: int, method: str = "lerp") -> np
     return (lerp if method == "lerp" else slerp)(za, zb, steps)
 
 
-def interpolate_codes(estimator: Any, za: np.ndarray, zb: np.ndarray, steps: int, method: str = "lerp") -> np.ndarray:
-    """Decode the path between two codes in one batch, shape (steps, *input_shape)."""
-    return decode(estimator, path(za, zb, steps, method))
+def interpolate_codes(
+    estimator: Any, za: np.ndarray, zb: np.ndarray, steps: int, method: str = "lerp", *, label: Any = None
+) -> np.ndarray:
+    """Decode the path between two codes in one batch, shape (steps, *input_shape) (under ``label``, if conditional)."""
+    return decode(estimator, path(za, zb, steps, method), None if label is None else [label] * steps)
 
 
-def interpolate(estimator: Any, xa: np.ndarray, xb: np.ndarray, steps: int, method: str = "lerp") -> np.ndarray:
-    """Decode the path between the codes of two examples in one batch, shape (steps, *input_shape)."""
-    z = codes(estimator, np.stack([xa, xb]))
-    return interpolate_codes(estimator, z[0], z[1], steps, method)
+def interpolate(
+    estimator: Any,
+    xa: np.ndarray,
+    xb: np.ndarray,
+    steps: int,
+    method: str = "lerp",
+    *,
+    labels: tuple[Any, Any] | None = None,
+    label: Any = None,
+) -> np.ndarray:
+    """Decode the path between the codes of two examples in one batch, shape (steps, *input_shape).
+
+    For a conditional model, ``labels`` are the two examples' own (their codes
+    are those of q(z | x, y)) and the whole path is decoded under ``label``
+    (default: the first example's): the path then changes the style that the
+    code holds and keeps the class.
+    """
+    if labels is None:
+        z = codes(estimator, np.stack([xa, xb]))
+        return interpolate_codes(estimator, z[0], z[1], steps, method)
+    z = codes(estimator, np.stack([xa, xb]), y=list(labels))
+    return interpolate_codes(estimator, z[0], z[1], steps, method, label=labels[0] if label is None else label)
 
 
 def traverse(
@@ -96,8 +116,9 @@ def traverse(
     centre: np.ndarray,
     scale: np.ndarray,
     span: float = TRAVERSAL_SPAN,
+    label: Any = None,
 ) -> np.ndarray:
-    """Vary one latent dimension at a time around ``base``, all decoded in one batch.
+    """Vary one latent dimension at a time around ``base``, all decoded in one batch (under ``label``, if conditional).
 
     Row ``i`` sets dimension ``dims[i]`` to ``centre + t * scale`` for ``steps``
     values of t in [-span, span] (standard deviations of the prior, or of the
@@ -118,7 +139,8 @@ def traverse(
         z = np.repeat(base[None, :], steps, axis=0)
         z[:, d] = centre[d] + t * scale[d]
         rows.append(z)
-    decoded = decode(estimator, np.concatenate(rows))
+    z = np.concatenate(rows)
+    decoded = decode(estimator, z, None if label is None else [label] * len(z))
     return decoded.reshape(len(dims), steps, *decoded.shape[1:])
 
 

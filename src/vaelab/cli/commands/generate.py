@@ -84,6 +84,39 @@ class LoadedRun:
         return self.run.output_path(out, default_name(stem, self.layout), force=force)
 
 
+def _is_index(spec: str) -> bool:
+    return str(spec).strip().lstrip("-").isdigit()
+
+
+def _chosen_label(estimator: Any, label: str | None) -> Any:
+    """The class named by ``--label`` (None without one); an error for an unconditional or attribute model."""
+    if label is None:
+        return None
+    if not getattr(estimator, "conditional", False):
+        raise UsageError("--label applies to conditional models; this run holds an unconditional one")
+    from vaelab.report.conditional import class_labels
+
+    classes = class_labels(estimator)
+    if not classes:
+        raise UsageError("--label names a class, but this model is conditioned on numeric attributes")
+    match = [c for c in classes if str(c) == label.strip()]
+    if not match:
+        raise UsageError(f"--label {label} is not a class of this model; its {len(classes)} classes are {classes}")
+    return match[0]
+
+
+def _example_label(spec: str, labels: np.ndarray | None, fallback: Any, option: str) -> Any:
+    """The label of the example ``spec`` names: its split label for an index, else ``fallback`` (--label)."""
+    if _is_index(spec) and labels is not None:
+        i = int(str(spec).strip())
+        if -len(labels) <= i < len(labels):
+            value = labels[i]
+            return value.item() if hasattr(value, "item") else value
+    if fallback is None:
+        raise UsageError(f"{option} {spec}: a conditional model encodes an example with its label; give --label")
+    return fallback
+
+
 def labels_of(x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
     """The labels of examples ``x`` for a conditional model; an error when the data have none."""
     import numpy as np
@@ -338,6 +371,15 @@ def interpolate_command(
             help="lerp (the straight line) or slerp (spherical: keeps the norm, for a Gaussian prior).",
         ),
     ] = "lerp",
+    label: Annotated[
+        Optional[str],
+        typer.Option(
+            "--label",
+            help="Conditional models: decode the path under this class [default: the start example's], and the "
+            "label of an endpoint given as a file.",
+            show_default=False,
+        ),
+    ] = None,
     split: Split = "test",
     out: OutFile = None,
     force: Force = False,
@@ -348,6 +390,8 @@ def interpolate_command(
     """Decode the path in latent space between two examples, in one batch.
 
     The PNG shows the start example, the decoded steps and the end example.
+    A conditional model encodes each example with its label (from the split,
+    or --label for a file) and decodes the whole path under one class.
     """
     import numpy as np
 
@@ -363,11 +407,17 @@ def interpolate_command(
         loaded = LoadedRun.open(run, no_verify=no_verify)
         suffix = "" if method == "lerp" else f"-{method}"
         path = loaded.output(out, f"interpolate-{Path(start).stem}-{Path(end).stem}{suffix}", force)
-        shape = tuple(loaded.estimator.input_shape_)
-        needs_data = start.strip().lstrip("-").isdigit() or end.strip().lstrip("-").isdigit()
-        pool = loaded.examples(split)[0] if needs_data else np.empty((0, *shape), dtype=np.float32)
+        est = loaded.estimator
+        shape = tuple(est.input_shape_)
+        needs_data = _is_index(start) or _is_index(end)
+        pool, pool_y = loaded.examples(split) if needs_data else (np.empty((0, *shape), dtype=np.float32), None)
         a, b = read_example(start, pool, shape), read_example(end, pool, shape)
-        decoded = latent.interpolate(loaded.estimator, a, b, steps, method)
+        chosen = _chosen_label(est, label)
+        if getattr(est, "conditional", False):
+            ya, yb = (_example_label(spec, pool_y, chosen, name) for spec, name in ((start, "--from"), (end, "--to")))
+            decoded = latent.interpolate(est, a, b, steps, method, labels=(ya, yb), label=chosen)
+        else:
+            decoded = latent.interpolate(est, a, b, steps, method)
         write_examples(
             path,
             decoded,
@@ -414,6 +464,14 @@ def traverse_command(
             help=("Traverse around this example's code (an index or a .npy / image file) [default: the centre]."),
         ),
     ] = None,
+    label: Annotated[
+        Optional[str],
+        typer.Option(
+            "--label",
+            help="Conditional models: decode under this class [default: the --index example's; needed without it].",
+            show_default=False,
+        ),
+    ] = None,
     split: Split = "test",
     out: OutFile = None,
     force: Force = False,
@@ -421,7 +479,11 @@ def traverse_command(
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
-    """Vary one latent dimension at a time and decode: one row per dimension."""
+    """Vary one latent dimension at a time and decode: one row per dimension.
+
+    A conditional model decodes every row under one class, and ranks the
+    dimensions by the variance of the split's codes (given their labels).
+    """
     from vaelab.cli.data import read_example
     from vaelab.cli.outputs import write_examples
     from vaelab import latent
@@ -432,20 +494,30 @@ def traverse_command(
         loaded = LoadedRun.open(run, no_verify=no_verify)
         path = loaded.output(out, "traversals", force)
         est = loaded.estimator
-        x, _ = loaded.examples(split)
-        z = latent.codes(est, x)
+        x, y = loaded.examples(split)
+        conditional = bool(getattr(est, "conditional", False))
+        row_label = _chosen_label(est, label)
+        if conditional:
+            y = labels_of(x, y)
+            if index is None and row_label is None:
+                raise UsageError("a conditional model decodes under a label: give --label (a class) or --index")
+            if index is not None:
+                row_label = row_label if row_label is not None else _example_label(index, y, None, "--index")
+        z = latent.codes(est, x, y=y if conditional else None)
         centre, scale = latent.spread(est, z)
-        chosen = parse_ints(dims, "--dims") or latent.rank_dims(est, x).top(10)
+        ranking = latent.rank_dims(est, z=z) if conditional else latent.rank_dims(est, x)
+        chosen = parse_ints(dims, "--dims") or ranking.top(10)
         bad = [d for d in chosen if not 0 <= d < z.shape[1]]
         if bad:
             raise UsageError(f"--dims {bad} out of range: the latent space has dimensions 0-{z.shape[1] - 1}")
-        base = (
-            centre.copy()
-            if index is None
-            else latent.codes(est, read_example(index, x, tuple(est.input_shape_))[None])[0]
-        )
+        if index is None:
+            base = centre.copy()
+        else:
+            example = read_example(index, x, tuple(est.input_shape_))[None]
+            base = latent.codes(est, example, y=[row_label] if conditional else None)[0]
         grid = latent.traverse(
-            est, base, chosen, steps, centre=base if index is not None else centre, scale=scale, span=span
+            est, base, chosen, steps, centre=base if index is not None else centre, scale=scale, span=span,
+            label=row_label if conditional else None,
         )
         flat = grid.reshape(-1, *grid.shape[2:]) if path.suffix.lower() == ".csv" else grid  # CSV: a row per example
         write_examples(path, flat, loaded.layout, lambda: image_rows(list(grid), loaded.layout))
