@@ -93,6 +93,14 @@ def test_interpolate_and_traverse_a_conditional_model(work: Path, tmp_path: Path
     assert vaelab("traverse", work / "cvae", "--label", 12, "--out", tmp_path / "t0.npy") == 2
 
 
+def test_compare_a_conditional_and_an_unconditional_run(work: Path, tmp_path: Path) -> None:
+    plain = tmp_path / "vae"
+    assert vaelab("train", work / "digits.npz", "--epochs", 1, "--out", plain, *TINY) == 0
+    assert vaelab("compare", work / "cvae", plain, "--out", tmp_path / "cmp", "--quiet") == 0
+    html = (tmp_path / "cmp" / "report.html").read_text()
+    assert "given the classes in turn" in html and (tmp_path / "cmp" / "samples_1.png").is_file()
+
+
 def test_report_shows_samples_per_class(work: Path) -> None:
     assert vaelab("report", work / "cvae", "--quiet") == 0
     html = (work / "cvae" / "report" / "report.html").read_text()

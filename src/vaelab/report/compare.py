@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from vaelab import latent
+from vaelab.errors import InputError
 from vaelab.report import figures
 from vaelab.report.html import Image, Section, write_page
 from vaelab.report.images import ImageLayout, image_grid, image_rows, png_bytes
@@ -53,6 +54,32 @@ def metrics_table(models: Sequence[ComparedModel]) -> tuple[list[str], list[list
     return header, rows
 
 
+def _conditional(estimator: Any) -> bool:
+    return bool(getattr(estimator, "conditional", False))
+
+
+def _reconstruct(estimator: Any, shown: np.ndarray, y: np.ndarray | None) -> Any:
+    if not _conditional(estimator):
+        return estimator.reconstruct(shown)
+    if y is None:
+        raise InputError("a conditional model in the comparison needs the labels of the test examples (y)")
+    return estimator.reconstruct(shown, np.asarray(y)[: len(shown)])
+
+
+def _sample(estimator: Any, n: int, seed: int, y: np.ndarray | None) -> Any:
+    """``n`` prior samples; a class-conditional model's cycle through its classes, an attribute model's take y's."""
+    if not _conditional(estimator):
+        return estimator.sample(n, seed=seed)
+    from vaelab.report.conditional import class_labels
+
+    classes = class_labels(estimator)
+    if classes:
+        return estimator.sample(n, y=[classes[i % len(classes)] for i in range(n)], seed=seed)
+    if y is None or len(y) < n:
+        raise InputError(f"a model conditioned on attributes needs at least {n} labelled test examples to sample from")
+    return estimator.sample(n, y=np.asarray(y)[:n], seed=seed)
+
+
 def build_comparison_report(
     models: Sequence[ComparedModel],
     x: np.ndarray,
@@ -63,6 +90,7 @@ def build_comparison_report(
     n_examples: int = 12,
     seed: int = 0,
     overwrite: bool = False,
+    y: np.ndarray | None = None,
 ) -> Path:
     """Write a report comparing ``models`` on held-out examples ``x``; returns the HTML file.
 
@@ -79,6 +107,10 @@ def build_comparison_report(
         Seeds the prior samples.
     overwrite : bool
         Replace an existing report folder.
+    y : ndarray of shape (n,) or (n, K), optional
+        Labels of ``x``: a conditional model reconstructs given them, and draws
+        its samples given the classes in turn (or the first labels of ``y``
+        for a model conditioned on attributes).
     """
     if not models:
         raise ValueError("nothing to compare: give at least one model")
@@ -104,7 +136,7 @@ def build_comparison_report(
         table.notes += [f"{m.name}: {w}" for w in m.metrics.get("warnings", []) if isinstance(w, str)]
 
     recon = Section("Reconstructions")
-    reconstructions = [np.asarray(m.estimator.reconstruct(shown)) for m in models]
+    reconstructions = [np.asarray(_reconstruct(m.estimator, shown, y)) for m in models]
     if layout is not None:
         canvas = image_rows([shown, *reconstructions], layout)
         order = ", ".join(m.name for m in models)
@@ -122,10 +154,11 @@ def build_comparison_report(
     samples = Section("Prior samples")
     generative = [m for m in models if latent.has_prior(m.estimator)]
     for i, m in enumerate(generative):
-        drawn = np.asarray(m.estimator.sample(32, seed=seed))
+        drawn = np.asarray(_sample(m.estimator, 32, seed, y))
         png = png_bytes(image_grid(drawn, layout, cols=16)) if layout else figures.feature_distributions(x, drawn)
         samples.images.append(
-            Image(f"samples_{i}.png", png, f"{m.name}: E[x | z] for 32 draws z ~ p(z) (seed {seed}).")
+            Image(f"samples_{i}.png", png, f"{m.name}: E[x | z] for 32 draws z ~ p(z) (seed {seed})"
+                  + ("; given the classes in turn." if _conditional(m.estimator) else "."))
         )
     others = [m.name for m in models if not latent.has_prior(m.estimator)]
     if others:

@@ -155,11 +155,11 @@ def compare_runs(
                 "compare runs on the same data"
             )
     dataset = load_run_data(first)
-    x, _ = pick_split(dataset, "test")
+    x, y = pick_split(dataset, "test")
     names = unique_names([lr.run for lr in loaded])
     models = []
     for name, lr in zip(names, loaded, strict=True):
-        metrics = dict(recorded_test_metrics(lr.run, lr.estimator, x, first.seed))
+        metrics = dict(recorded_test_metrics(lr.run, lr.estimator, x, first.seed, y=y))
         training = lr.run.metrics().get("training", {})
         if "seconds" in training:
             metrics["fit_seconds"] = training["seconds"]
@@ -173,6 +173,7 @@ def compare_runs(
         description=dataset.description,
         seed=seed,
         overwrite=force,
+        y=y,
     )
 
 
