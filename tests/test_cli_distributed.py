@@ -98,6 +98,24 @@ def test_cut_two_process_run_resumes_to_the_same_weights(runs: Path) -> None:
     assert [r["train_loss"] for r in history(cut)] == [r["train_loss"] for r in history(runs / "two")]
 
 
+def test_a_conditional_vae_trains_on_two_processes(runs: Path) -> None:
+    """The labels travel with the examples: each rank trains on its part of every (x, y) batch."""
+    from vaelab.data import load_digits
+
+    x, y = load_digits()
+    np.savez(runs / "labelled.npz", x=x[:300], y=y[:300])
+    done = cli("train", "--data", runs / "labelled.npz", "--model", "vae", "--conditional", "--latent-dim", 2,
+               "--epochs", 2, "--hidden-dims", 16, "--batch-size", 32, "--threads", 1, "--nproc", 2, "--quiet",
+               "--out", runs / "cvae2", cwd=runs)
+    assert done.returncode == 0, done.stderr
+    config = (runs / "cvae2" / "config.toml").read_text()
+    assert "nproc = 2" in config and "conditional = true" in config
+    assert len(history(runs / "cvae2")) == 2
+    sampled = cli("sample", runs / "cvae2", "--label", 3, "-n", 4, "--out", runs / "threes.npy", "--quiet", cwd=runs)
+    assert sampled.returncode == 0, sampled.stderr
+    assert np.load(runs / "threes.npy").shape == (4, 8, 8)
+
+
 def test_nproc_errors_are_one_readable_line(tmp_path: Path) -> None:
     done = cli("train", "digits", "--model", "pca", "--nproc", 2, "--out", tmp_path / "pca", cwd=tmp_path)
     assert done.returncode != 0

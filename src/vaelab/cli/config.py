@@ -211,8 +211,6 @@ class RunConfig:
         _check_vae_options(self)
         if self.conditional and self.model != "vae":
             raise ConfigError(f"conditional applies to model vae, got model {self.model!r}")
-        if self.conditional and self.nproc > 1:
-            raise ConfigError("conditional training runs in one process; leave nproc at 1")
         if self.nproc > 1 and self.model == "pca":
             raise ConfigError("nproc applies to the trained models (autoencoder, vae); PCA is fitted in closed form in one process")
         if self.binarize == "dynamic" and self.likelihood not in (AUTO, "bernoulli"):
