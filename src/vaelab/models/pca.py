@@ -87,8 +87,9 @@ def _mean_and_scatter_numpy(X: np.ndarray, mean: np.ndarray | None, block_rows: 
 
     No torch operation runs here: interleaving torch's OpenMP kernels with
     NumPy's BLAS threads makes the two thread pools contend for the cores
-    (measured: the whole fit 0.82x scikit-learn's speed on 2 threads with
-    small torch operations in between, 1.08x without; ``benchmarks/pca.py``).
+    (the previous version, with small torch operations in between, ran at
+    0.82x scikit-learn's speed on 2 threads; this one, with ``_top_eigh`` on
+    one thread too, at 1.06-1.07x: ``benchmarks/pca.py``).
     """
     n, d = X.shape
     if mean is None:
@@ -124,11 +125,12 @@ def _top_eigh(matrix: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     SciPy's BLAS is another library, with its own thread pool, than NumPy's,
     which formed the Gram matrix just before and whose threads still spin
     for a while. Up to d = ``_ONE_THREAD_EIGH_MAX_DIM`` the decomposition runs
-    on one thread, so the two pools do not fight for the cores: measured on 2
-    cores, a 784 x 784 decomposition takes the same 0.053 s on one thread as
-    on two, and the whole MNIST fit goes from 0.95x to 1.09x scikit-learn's
-    speed. Larger matrices gain from threads (3072 x 3072: 2.5 s on one,
-    1.4 s on two), so they keep them.
+    on one thread, so the two pools do not fight for the cores. Measured on 2
+    cores (``benchmarks/pca_parts.py``): alone, a 784 x 784 decomposition
+    takes 0.066 s on one thread against 0.046 s on two, but inside the MNIST
+    fit one thread makes the whole fit faster (1.18x scikit-learn's speed,
+    against 1.10x with every thread). Larger matrices gain more from threads
+    (3072 x 3072: 2.6 s on one, 1.7 s on two), so they keep them.
     """
     from scipy.linalg import eigh  # a dependency of scikit-learn
 
