@@ -6,16 +6,7 @@ import math
 
 from torch import Tensor, nn
 
-from vaelab.nn.conditioning import joined_linear
 from vaelab.nn.config import NETWORKS, NetworkConfig, activation
-
-
-def _rest(net: nn.Sequential, h: Tensor) -> Tensor:
-    """``net`` after its first layer, applied to ``h``."""
-    for i, layer in enumerate(net):
-        if i:
-            h = layer(h)
-    return h
 
 
 def _mlp(sizes: list[int], act: str) -> nn.Sequential:
@@ -38,10 +29,6 @@ class MLPEncoder(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x.flatten(1))  # (B, *S) -> (B, prod S) -> (B, out_dim)
 
-    def forward_joined(self, x: Tensor, c: Tensor) -> Tensor:
-        """``forward(torch.cat([x, c], 1))`` for flat x (B, dx) and a condition c (B, K) (see ``joined_linear``)."""
-        return _rest(self.net, joined_linear(self.net[0], x, c))
-
 
 class MLPDecoder(nn.Module):
     """Hidden layers, then reshape: (B, latent_dim) -> (B, *output_shape)."""
@@ -53,10 +40,6 @@ class MLPDecoder(nn.Module):
 
     def forward(self, z: Tensor) -> Tensor:
         return self.net(z).view(z.shape[0], *self.output_shape)
-
-    def forward_joined(self, z: Tensor, c: Tensor) -> Tensor:
-        """``forward(torch.cat([z, c], 1))`` for a condition c (B, K) (see ``joined_linear``)."""
-        return _rest(self.net, joined_linear(self.net[0], z, c)).view(z.shape[0], *self.output_shape)
 
 
 @NETWORKS.register("mlp")
