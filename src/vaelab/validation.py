@@ -156,7 +156,7 @@ def finite_column_sums(X: Tensor, *, name: str = "X") -> Tensor:
 
     float64 data is summed in float64. float32 data on CPU is summed in
     float32 over blocks of ``_SUM_BLOCK`` rows, and those partial sums in
-    float64: that is 1.3-1.4x faster than casting every value (NumPy's
+    float64: that is 1.2-1.4x faster than casting every value (NumPy's
     casting reduction; ``benchmarks/pca_parts.py``), and each partial sum of 16 values rounds at most 15
     times, so the result is within 15 float32 roundings (1e-6 relative) of
     the exact sum at worst and usually within 1e-8: more exact than the float32

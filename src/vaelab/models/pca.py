@@ -128,8 +128,8 @@ def _top_eigh(matrix: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     on one thread, so the two pools do not fight for the cores. Measured on 2
     cores (``benchmarks/pca_parts.py``): alone, a 784 x 784 decomposition
     takes 0.066 s on one thread against 0.046 s on two, but inside the MNIST
-    fit one thread makes the whole fit faster (1.18x scikit-learn's speed,
-    against 1.10x with every thread). Larger matrices gain more from threads
+    fit one thread makes the whole fit faster (1.07-1.18x scikit-learn's
+    speed, against 0.97-1.10x with every thread, in two runs). Larger matrices gain more from threads
     (3072 x 3072: 2.6 s on one, 1.7 s on two), so they keep them.
     """
     from scipy.linalg import eigh  # a dependency of scikit-learn
