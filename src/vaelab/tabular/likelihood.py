@@ -121,8 +121,8 @@ class Mixed(Likelihood):
 
         One autograd node (``_MixedLogProb``) with its gradient written out, instead of the
         graph of element-wise operations that autograd would record and walk back: on
-        Adult's 178 columns (batch 500, one thread), forward and backward take 1.1 ms
-        against 3.6 ms for a log-softmax per span (``benchmarks/tabular_parts.py``). A test
+        Adult's 178 columns (batch 500, one thread), forward and backward take 1.0-1.1 ms
+        against 3.5-3.6 ms for a log-softmax per span (``benchmarks/tabular_parts.py``). A test
         checks values and gradients against the plain per-span loop, and
         ``torch.autograd.gradcheck`` in float64.
         """

@@ -91,9 +91,9 @@ def _fit_modes(values: np.ndarray, n_modes: int, seed: int) -> tuple[np.ndarray,
         weight_concentration_prior=0.001,
         max_iter=100,
         random_state=seed,
-        # one feature: the same model as "full" (the fitted weights, means and variances agreed to 1e-9 on
-        # every numeric column of Adult and GBSG2), without the Cholesky factors of 1 x 1 matrices: Adult's six
-        # columns take 1.3 s against 1.66 s (benchmarks/tabular_parts.py)
+        # one feature: the same model as "full" (on Adult's numeric columns the fitted weights, means and
+        # variances agree to 8e-10), without the Cholesky factors of 1 x 1 matrices: Adult's six columns take
+        # 1.3-1.4 s against 1.66-1.78 s (benchmarks/tabular_parts.py)
         covariance_type="diag",
     )
     import warnings
