@@ -44,3 +44,24 @@ def rng() -> np.random.Generator:
 def unit_images(rng: np.random.Generator) -> np.ndarray:
     """40 random 8x8 'images' in [0, 1], float32."""
     return rng.random((40, 8, 8), dtype=np.float32)
+
+
+@pytest.fixture
+def cut_run():
+    """``cut(src, dst)``: copy the finished run ``src`` to ``dst`` as a crash in its last epoch leaves it.
+
+    No model and no metrics, and the latest checkpoint moved back to the first epoch's. Returns the
+    names of ``src``'s epoch checkpoints.
+    """
+    import shutil
+
+    def cut(src: Path, dst: Path) -> list[str]:
+        shutil.copytree(src, dst)
+        shutil.rmtree(dst / "model")
+        (dst / "metrics.json").unlink()
+        checkpoints = sorted(p.name for p in (dst / "checkpoints").iterdir() if p.is_dir())
+        shutil.rmtree(dst / "checkpoints" / checkpoints[-1])
+        (dst / "checkpoints" / "latest").write_text(checkpoints[0])
+        return checkpoints
+
+    return cut

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -80,16 +79,10 @@ def test_two_process_run_matches_one_process_run(runs: Path) -> None:
     assert "test" in (two / "metrics.json").read_text()
 
 
-def test_cut_two_process_run_resumes_to_the_same_weights(runs: Path) -> None:
+def test_cut_two_process_run_resumes_to_the_same_weights(runs: Path, cut_run) -> None:
     cut = runs / "cut"
-    shutil.copytree(runs / "two", cut)
     # what a crash in the last epoch leaves: no model, the checkpoint of epoch EPOCHS - 1 as the latest
-    shutil.rmtree(cut / "model")
-    (cut / "metrics.json").unlink()
-    checkpoints = sorted(p.name for p in (cut / "checkpoints").iterdir() if p.is_dir())
-    assert len(checkpoints) == 2
-    shutil.rmtree(cut / "checkpoints" / checkpoints[-1])
-    (cut / "checkpoints" / "latest").write_text(checkpoints[0])
+    assert len(cut_run(runs / "two", cut)) == 2
     done = cli("resume", cut, "--quiet", cwd=runs)  # nproc = 2 from config.toml
     assert done.returncode == 0, done.stderr
     assert "run directory:" in done.stdout

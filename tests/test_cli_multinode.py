@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -90,16 +89,10 @@ def test_rank_0_of_node_0_alone_writes_and_reports(runs: Path) -> None:
     assert "rank 1 of 2" in (runs / "node1.stderr").read_text()  # node 1's process joined the group as rank 1
 
 
-def test_a_cut_two_node_run_resumes_on_two_nodes_to_the_same_weights(runs: Path) -> None:
+def test_a_cut_two_node_run_resumes_on_two_nodes_to_the_same_weights(runs: Path, cut_run) -> None:
     """What a crash in the last epoch leaves, resumed with ``vaelab resume RUN --nnodes 2 ...`` on both nodes."""
     cut = runs / "cut"
-    shutil.copytree(runs / "two", cut)
-    shutil.rmtree(cut / "model")
-    (cut / "metrics.json").unlink()
-    checkpoints = sorted(p.name for p in (cut / "checkpoints").iterdir() if p.is_dir())
-    assert len(checkpoints) == EPOCHS
-    shutil.rmtree(cut / "checkpoints" / checkpoints[-1])
-    (cut / "checkpoints" / "latest").write_text(checkpoints[0])
+    assert len(cut_run(runs / "two", cut)) == EPOCHS
     nodes = ["--nnodes", 2, "--rdzv-endpoint", f"127.0.0.1:{free_port()}", "--rdzv-timeout", 120, "--quiet"]
     procs = [start("resume", cut, *nodes, "--node-rank", rank, cwd=runs) for rank in (0, 1)]
     for proc in procs:

@@ -57,9 +57,11 @@ def codes(estimator: Any, x: np.ndarray, *, chunk: int = CHUNK, y: Any = None) -
     -------
     ndarray of shape (n, latent_dim), float64
     """
+    labels = None if y is None else np.asarray(y)
+
     def transform(i: int) -> np.ndarray:
         part = _unit(x[i : i + chunk])
-        out = estimator.transform(part) if y is None else estimator.transform(part, np.asarray(y)[i : i + chunk])
+        out = estimator.transform(part) if labels is None else estimator.transform(part, labels[i : i + chunk])
         return np.asarray(out, dtype=np.float64)
 
     parts = [transform(i) for i in range(0, len(x), chunk)]

@@ -81,8 +81,7 @@ def evaluate_conditional(
     -------
     dict of floats plus ``notes`` (how each figure was computed) and ``warnings`` (empty).
     """
-    from vaelab.metrics.bounds import importance_sampled_log_likelihood
-    from vaelab.metrics.evaluate import _binarize_note
+    from vaelab.metrics.evaluate import _binarize_note, importance_sampled_nll
     from vaelab.validation import check_int
 
     nll_samples = check_int(nll_samples, "nll_samples", low=0)
@@ -107,23 +106,17 @@ def evaluate_conditional(
     )
     if nll_samples > 0:
         module, device = estimator.module_, estimator._device()
-        c = estimator._conditions(y, x.shape[0]).to(device)
         was_training = module.training
         module.eval()
         try:
             with torch.no_grad():
-                ll = importance_sampled_log_likelihood(
-                    module, x.to(device), nll_samples, c=c, generator=torch.Generator(device=device).manual_seed(seed + 1)
-                ).double().cpu()
+                values, note = importance_sampled_nll(
+                    module, x.to(device), nll_samples, seed=seed, c=estimator._conditions(y, x.shape[0]).to(device)
+                )
         finally:
             module.train(was_training)
-        n = ll.shape[0]
-        out.update(nll=float(-ll.mean()), nll_stderr=float(ll.std() / math.sqrt(n)) if n > 1 else float("nan"),
-                   nll_samples=float(nll_samples))
-        notes.append(
-            f"nll = -(1/N) sum_x log (1/k) sum_i p(x,z_i|y)/q(z_i|x,y) with k = {nll_samples} (Burda et al. 2016): "
-            "a stochastic upper bound on -log p(x|y) in nats; nll_stderr is its standard error over examples"
-        )
+        out.update(values)
+        notes.append(note)
     if is_digit_model(estimator) and features.has_digit_classifier():
         out.update(conditional_accuracy(estimator, n_per_class=n_per_class, seed=seed))
         notes.append(

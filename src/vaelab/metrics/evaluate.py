@@ -76,6 +76,42 @@ def _reconstruction_metrics(estimator: EncoderDecoderEstimator, x: Tensor, binar
     return out
 
 
+def importance_sampled_nll(
+    module: Any,
+    x: Tensor,
+    k: int,
+    *,
+    seed: int,
+    c: Tensor | None = None,
+    memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[dict[str, float], str]:
+    """The importance-sampled NLL -L_k of a VAE module on x (given conditions ``c``): figures and their note.
+
+    Returns ``nll``, ``nll_stderr`` (over examples), ``nll_samples``, ``nll_seconds`` and
+    ``nll_samples_per_second``; the draws are seeded with ``seed + 1``.
+    """
+    n = x.shape[0]
+    started = time.perf_counter()
+    ll = importance_sampled_log_likelihood(
+        module, x, k, c=c, generator=_generator(x.device, seed + 1), memory_budget_mb=memory_budget_mb,
+        progress=progress,
+    ).double()
+    seconds = time.perf_counter() - started
+    values = dict(
+        nll=float(-ll.mean()), nll_stderr=float(ll.std() / math.sqrt(n)) if n > 1 else float("nan"),
+        nll_samples=float(k), nll_seconds=seconds,
+        nll_samples_per_second=n * k / seconds if seconds > 0 else float("nan"),
+    )
+    kind = "a density (nats)" if _is_continuous(module) else "a discrete log-probability (nats)"
+    given = "" if c is None else " given the conditions"
+    note = (
+        f"nll = -(1/N) sum_x log (1/k) sum_i p(x,z_i)/q(z_i|x) with k = {k} (Burda et al. 2016){given}, "
+        f"a stochastic upper bound on -log p(x), {kind}; nll_stderr is its standard error over examples"
+    )
+    return values, note
+
+
 def _vae_likelihood(
     module: Any,
     x: Tensor,
@@ -95,7 +131,7 @@ def _vae_likelihood(
     out = {"elbo": float((rec - kl).mean()), "reconstruction_nll": float(-rec.mean()), "kl": float(kl.mean())}
     notes = ["elbo = E_q[log p(x|z)] - KL(q(z|x) || p(z)) in nats per example (one posterior draw per example, "
              "beta = 1 whatever beta the model was trained with); reconstruction_nll = -E_q[log p(x|z)]"]
-    n, d = x.shape[0], math.prod(x.shape[1:])
+    d = math.prod(x.shape[1:])
 
     def is_bound(data: Tensor, stage: str, seed_offset: int) -> Tensor:
         report = None if progress is None else (lambda done, total: progress(stage, done, total))
@@ -105,19 +141,11 @@ def _vae_likelihood(
         ).double()
 
     if nll_samples > 0:
-        started = time.perf_counter()
-        ll = is_bound(x, "nll", 1)
-        seconds = time.perf_counter() - started
-        out.update(
-            nll=float(-ll.mean()), nll_stderr=float(ll.std() / math.sqrt(n)) if n > 1 else float("nan"),
-            nll_samples=float(nll_samples), nll_seconds=seconds,
-            nll_samples_per_second=n * nll_samples / seconds if seconds > 0 else float("nan"),
-        )
-        kind = "a density (nats)" if _is_continuous(module) else "a discrete log-probability (nats)"
-        notes.append(
-            f"nll = -(1/N) sum_x log (1/k) sum_i p(x,z_i)/q(z_i|x) with k = {nll_samples} (Burda et al. 2016), "
-            f"a stochastic upper bound on -log p(x), {kind}; nll_stderr is its standard error over examples"
-        )
+        report = None if progress is None else (lambda done, total: progress("nll", done, total))
+        values, note = importance_sampled_nll(module, x, nll_samples, seed=seed, memory_budget_mb=memory_budget_mb,
+                                              progress=report)
+        out.update(values)
+        notes.append(note)
     if _is_continuous(module) and eight_bit:
         g_deq = _generator(device, seed + 2)
         x_deq = discrete.dequantize(x, generator=g_deq)

@@ -292,10 +292,7 @@ def conditional_samples(
     if label is None:
         rows = samples_per_class(estimator, max(1, n // len(classes)), seed=seed, mean=mean)
         return rows.reshape(-1, *rows.shape[2:]), rows
-    match = [c for c in classes if str(c) == label.strip()]
-    if not match:
-        raise UsageError(f"--label {label} is not a class of this model; its {len(classes)} classes are {classes}")
-    return np.asarray(estimator.sample(n, y=match[0], seed=seed, mean=mean)), None
+    return np.asarray(estimator.sample(n, y=_chosen_label(estimator, label), seed=seed, mean=mean)), None
 
 
 def reconstruct_command(
