@@ -109,11 +109,15 @@ class VAEModel(AutoencoderModel):
         latent (closed form), else (B, 1), the estimate log q(z|x) - log p(z)
         at the draw.
         """
-        terms, z, params, posterior = self._draw(x, 1, generator, c=c)
         if isinstance(self.prior, StandardNormal) and self.prior_latent_dim == self.latent_dim:
-            kl = posterior.kl_standard_normal()  # closed form (Kingma & Welling 2014, Appendix B), (B, D)
-        else:
-            kl = (terms.log_qz - terms.log_pz).view(-1, 1)  # (B, 1)
+            # the KL in closed form (Kingma & Welling 2014, Appendix B), (B, D): the draw's log q(z|x) and
+            # log p(z) are not needed, so they are not computed (the same draws as _draw's, in the same order)
+            posterior = self.encode(x, c)
+            z = posterior.rsample((1,), generator=generator)[0]  # (B, D)
+            log_px_z, params = self._decode_draws(x, z, c)
+            return ElboParts(log_px_z[0], posterior.kl_standard_normal(), z, params, posterior, None)
+        terms, z, params, posterior = self._draw(x, 1, generator, c=c)
+        kl = (terms.log_qz - terms.log_pz).view(-1, 1)  # (B, 1)
         return ElboParts(terms.log_px_z[0], kl, z[0], params, posterior, terms.log_pz[0])
 
     def importance_terms(

@@ -37,9 +37,10 @@ class ElboParts:
         The decoder's output.
     posterior : DiagonalGaussian
         q(z|x) of the first layer, shape (B, D).
-    log_pz : Tensor of shape (B,)
+    log_pz : Tensor of shape (B,), or None
         log p(z) of the draw under the prior of that layer (for two layers,
-        log p(z1|z2) + log p(z2)).
+        log p(z1|z2) + log p(z2)); None where the KL has a closed form and
+        the draw's log p(z) was not computed (``model.prior.log_prob(z)``).
     """
 
     log_px_z: Tensor
@@ -47,7 +48,7 @@ class ElboParts:
     z: Tensor
     params: Tensor
     posterior: DiagonalGaussian
-    log_pz: Tensor
+    log_pz: Tensor | None
 
 
 class Objective:

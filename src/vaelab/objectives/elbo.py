@@ -102,7 +102,8 @@ class ELBO(Objective):
         extra: dict[str, Tensor] = {}
         if self.tc_beta != 1.0:
             q = parts.posterior
-            terms = kl_decomposition(parts.z, q.mean, q.log_var, parts.log_pz, self.dataset_size or x.shape[0])
+            log_pz = parts.log_pz if parts.log_pz is not None else model.prior.log_prob(parts.z)
+            terms = kl_decomposition(parts.z, q.mean, q.log_var, log_pz, self.dataset_size or x.shape[0])
             tc = terms.total_correlation.mean()
             loss = loss + (self.tc_beta - 1.0) * tc
             extra["tc"] = tc
