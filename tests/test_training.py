@@ -299,3 +299,43 @@ def test_progress_bar_draws_on_a_terminal_without_a_size() -> None:
     text = received.decode()
     assert "epoch 1/2:" in text and "/5 [" in text  # tqdm's bar
     assert "epoch 2/2 train_loss=" in text and "samples/s" in text  # the line per epoch
+
+
+# ------------------------------------------------------------------ denormals
+
+
+class _FlushSeen(Callback):
+    def __init__(self) -> None:
+        self.seen: list[bool] = []
+
+    def on_step_end(self, trainer: Trainer, output: ModelOutput) -> None:
+        from vaelab._runtime import flushing_denormals
+
+        self.seen.append(flushing_denormals())
+
+
+@pytest.mark.skipif(not torch.set_flush_denormal(False), reason="this CPU cannot flush denormals")  # False: the default
+@pytest.mark.parametrize("flush", [True, False])
+def test_training_flushes_denormals_and_restores_the_setting(flush: bool) -> None:
+    from vaelab._runtime import flushing_denormals
+
+    torch.set_flush_denormal(False)
+    seen = _FlushSeen()
+    _fit(_vae(), InMemorySource(_x(), batch_size=50, seed=0), callbacks=[seen], epochs=1, flush_denormal=flush)
+    assert seen.seen == [flush] * 3  # every step of the fit ran with denormals flushed, or none did
+    assert not flushing_denormals()  # the caller's setting is back
+    denormal = torch.tensor(1e-39, dtype=torch.float32)
+    assert float(denormal * 1.0) > 0.0  # and denormals are arithmetic again
+
+
+def test_denormals_flushed_leaves_a_flushing_caller_flushing() -> None:
+    from vaelab._runtime import denormals_flushed, flushing_denormals
+
+    if not torch.set_flush_denormal(True):
+        pytest.skip("this CPU cannot flush denormals")
+    try:
+        with denormals_flushed():
+            assert flushing_denormals()
+        assert flushing_denormals()  # it was on before the block: the block does not turn it off
+    finally:
+        torch.set_flush_denormal(False)

@@ -41,6 +41,50 @@ def tune_allocator() -> bool:
     return ok
 
 
+def flushing_denormals() -> bool:
+    """Whether this thread's CPU arithmetic flushes denormal floats to zero (FTZ/DAZ).
+
+    torch has a setter (``torch.set_flush_denormal``) but no getter, so this
+    probes: a float32 denormal times one is zero exactly when flushing is on.
+    """
+    return float(torch.tensor(1e-39, dtype=torch.float32) * 1.0) == 0.0
+
+
+@contextmanager
+def denormals_flushed(enabled: bool = True) -> Iterator[None]:
+    """Flush denormal floats to zero on the CPU in the block, then restore this thread's setting.
+
+    Late in training, mixture priors and softmax heads put some values below
+    float32's smallest normal number (1.2e-38): 11% of a trained VampPrior's
+    mixture weights were denormal, and arithmetic on denormals is one to two
+    orders slower on x86. Flushing them changes no result above that size and
+    made a VampPrior training step 1.3-1.45x faster (``benchmarks/denormals.py``).
+    The setting is per thread (x86's MXCSR): it covers the calling thread, and
+    torch's worker threads started inside the block inherit it (the CLI sets it
+    before any, so all of its threads flush). Where the CPU cannot flush
+    (``set_flush_denormal`` returns False) the block runs unchanged.
+    """
+    if not enabled or flushing_denormals():
+        yield
+        return
+    changed = torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        if changed:
+            torch.set_flush_denormal(False)
+
+
+def flush_denormals_in_process() -> bool:
+    """Flush denormal floats to zero for the rest of a process vaelab owns (the CLI's).
+
+    Called before torch starts its worker threads, which then inherit the
+    setting, so that every thread of a training command flushes (see
+    :func:`denormals_flushed`). Returns False where the CPU cannot flush.
+    """
+    return bool(torch.set_flush_denormal(True))
+
+
 def resolve_device(device: str | torch.device) -> torch.device:
     """``"auto"`` -> cuda, else mps, else cpu; an unavailable explicit choice is an error."""
     if isinstance(device, torch.device):

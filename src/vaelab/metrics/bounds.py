@@ -32,6 +32,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from vaelab._runtime import denormals_flushed
 from vaelab.distributions import DiagonalGaussian
 from vaelab.errors import InputError
 from vaelab.metrics.example_noise import ExampleNoise
@@ -197,19 +198,20 @@ def importance_sampled_log_likelihood(
     block, k_chunk = chunk_sizes(b, k, floats_per_row, memory_budget_mb)
     out = torch.empty(b, dtype=torch.float64, device=mean.device)
     done = 0
-    for start in range(0, b, block):
-        xb = x[start : start + block]
-        qb = DiagonalGaussian(mean[start : start + block], log_var[start : start + block])
-        nb = xb.shape[0]
-        noise = generator.stream(xb) if isinstance(generator, ExampleNoise) else generator  # draws 0..k-1 in order
-        lse = torch.full((nb,), -math.inf, dtype=torch.float64, device=mean.device)  # running log sum_i w_i
-        for first in range(0, k, k_chunk):
-            kc = min(k_chunk, k - first)
-            cb = None if c is None else c[start : start + block]
-            log_w = module.importance_terms(xb, kc, cb, generator=noise, posterior=qb).log_w  # (kc, nb)
-            lse = torch.logaddexp(lse, torch.logsumexp(log_w.double(), dim=0))  # (nb,)
-            done += kc * nb
-            if progress is not None:
-                progress(done, b * k)
-        out[start : start + nb] = lse - math.log(k)
+    with denormals_flushed(mean.device.type == "cpu"):  # a mixture prior's far components (see the trainer)
+        for start in range(0, b, block):
+            xb = x[start : start + block]
+            qb = DiagonalGaussian(mean[start : start + block], log_var[start : start + block])
+            nb = xb.shape[0]
+            noise = generator.stream(xb) if isinstance(generator, ExampleNoise) else generator  # draws 0..k-1 in order
+            lse = torch.full((nb,), -math.inf, dtype=torch.float64, device=mean.device)  # running log sum_i w_i
+            for first in range(0, k, k_chunk):
+                kc = min(k_chunk, k - first)
+                cb = None if c is None else c[start : start + block]
+                log_w = module.importance_terms(xb, kc, cb, generator=noise, posterior=qb).log_w  # (kc, nb)
+                lse = torch.logaddexp(lse, torch.logsumexp(log_w.double(), dim=0))  # (nb,)
+                done += kc * nb
+                if progress is not None:
+                    progress(done, b * k)
+            out[start : start + nb] = lse - math.log(k)
     return out.to(mean.dtype)

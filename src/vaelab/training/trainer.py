@@ -41,7 +41,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from vaelab._runtime import resolve_device, tune_allocator
+from vaelab._runtime import denormals_flushed, resolve_device, tune_allocator
 from vaelab.errors import InputError, VaelabError
 from vaelab.models.base import ModelOutput
 from vaelab.training import distributed
@@ -176,7 +176,7 @@ class Trainer:
 
         for cb in self._callbacks:
             cb.on_fit_start(self)
-        with self._interrupt_guard():
+        with self._interrupt_guard(), denormals_flushed(cfg.flush_denormal and device.type == "cpu"):
             for epoch in range(self.state.epoch, cfg.epochs):
                 if self.state.stopped_early:
                     break

@@ -124,10 +124,12 @@ def _train_rows(df: Any, held: list[int]) -> tuple[Any, Any]:
 
 
 def _fit(run: RunDir, config: TabularRunConfig, df: Any, *, resume: bool, console: Console) -> None:
-    from vaelab._runtime import torch_threads
+    from vaelab._runtime import flush_denormals_in_process, torch_threads
     from vaelab.cli.callbacks import EpochLogger, HistoryWriter
     from vaelab.serialization import read_json, write_json
     from vaelab.training import ProgressBar, has_checkpoint
+
+    flush_denormals_in_process()  # before torch starts its worker threads, which inherit it
 
     split_file = run.root / "split.json"
     if resume and split_file.is_file():

@@ -241,8 +241,11 @@ def start_run(
 
     Returns the run, the resolved config and the loaded data set.
     """
+    from vaelab._runtime import flush_denormals_in_process
     from vaelab.cli.callbacks import check_tensorboard
     from vaelab.cli.data import load_run_data
+
+    flush_denormals_in_process()  # before the data loads, so that torch's worker threads inherit it
 
     run = RunDir.check_new(out if out is not None else default_out(config), force=force)
     if config.tensorboard:
@@ -385,10 +388,12 @@ def resume_run(
     ``no_verify`` skips the checksums of the run's built-in data set.
     ``nodes``, ``debug`` and ``env`` are as for :func:`train_run`.
     """
-    from vaelab._runtime import resolve_device
+    from vaelab._runtime import flush_denormals_in_process, resolve_device
     from vaelab.cli.callbacks import check_tensorboard
     from vaelab.cli.data import load_run_data
     from vaelab.training import distributed, has_checkpoint
+
+    flush_denormals_in_process()  # before the data loads, so that torch's worker threads inherit it
 
     run = RunDir.open(path)
     if run.complete:
