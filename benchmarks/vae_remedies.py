@@ -53,7 +53,10 @@ TABLES: dict[str, dict[str, dict[str, Any]]] = {
         "2l-iwae50": dict(latent_dim=100, network=BURDA_NET, stochastic_layers=2, objective="iwae", k=50),
         # Measured 2026-12-02: with Burda's tanh network this row stays at the data's marginal (a training loss of
         # 206.7 nats, the KL near 0) through epoch 6, with or without a 10,000-step KL warm-up, where the plain
-        # VAE leaves it in epoch 2. Tomczak & Welling's own network (gated layers of 300) is not built here.
+        # VAE leaves it in epoch 2. With beta = 0 the network stays there too, under either prior
+        # (benchmarks/tanh_plateau.py): the KL of the standard normal prior is what pulls it out, and the
+        # VampPrior's, built from the same encoder, falls to 0 instead. Tomczak & Welling's own network (gated
+        # layers of 300) is not built here.
         "1l-vamp": dict(latent_dim=50, network=BURDA_NET, prior={"name": "vamp", "components": 500}),
     },
     # "best" is RECIPES["best"] (turned into estimator options in estimator_options()); the others are the
