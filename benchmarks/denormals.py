@@ -42,14 +42,10 @@ def main() -> None:
     x = torch.bernoulli(x, generator=torch.Generator().manual_seed(0)).reshape(n, *vae.input_shape_)
 
     prior = module.prior
-    if hasattr(prior, "_mixture") or hasattr(prior, "means"):
+    if hasattr(prior, "component_log_probs"):  # a mixture prior: vamp or mog
         with torch.no_grad():
             z = module.encode(x[: args.batch]).rsample(generator=torch.Generator().manual_seed(0))
-            means, log_vars = prior._mixture() if hasattr(prior, "_mixture") else (prior.means, prior.log_vars)
-            inv = torch.exp(-log_vars)
-            sq = z.pow(2) @ inv.T - 2.0 * z @ (means * inv).T + (means.pow(2) * inv).sum(-1)
-            log_w = prior.logits.log_softmax(-1) if hasattr(prior, "logits") else 0.0  # a VampPrior's are equal
-            weights = torch.softmax(-0.5 * sq - 0.5 * log_vars.sum(-1) + log_w, dim=-1)  # p(component | z)
+            weights = prior.component_log_probs(z).softmax(-1)  # p(component | z), (batch, K)
             tiny = torch.finfo(torch.float32).tiny
             denormal = float(((weights > 0) & (weights < tiny)).float().mean())
             zero = float((weights == 0).float().mean())

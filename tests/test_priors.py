@@ -27,6 +27,19 @@ def test_mixture_log_prob_equals_mixture_same_family():
     torch.testing.assert_close(prior.log_prob(z), reference.log_prob(z), rtol=1e-5, atol=1e-5)
 
 
+def test_component_log_probs_are_the_joint_of_component_and_code():
+    torch.manual_seed(0)
+    prior = MixtureOfGaussians(3, components=4)
+    with torch.no_grad():
+        prior.logits.normal_()
+    reference = Normal(prior.means, torch.exp(0.5 * prior.log_vars))  # (K, D)
+    z = 2 * torch.randn(7, 5, 3)
+    joint = prior.component_log_probs(z)  # (7, 5, K)
+    expected = reference.log_prob(z[..., None, :]).sum(-1) + prior.logits.log_softmax(-1)
+    torch.testing.assert_close(joint, expected, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(joint.logsumexp(-1), prior.log_prob(z))
+
+
 def test_mixture_samples_follow_the_mixture():
     torch.manual_seed(1)
     prior = MixtureOfGaussians(2, components=3)

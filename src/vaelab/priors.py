@@ -94,10 +94,6 @@ def _check_components(components: Any, prior: str) -> int:
 def mixture_log_prob(z: Tensor, means: Tensor, log_vars: Tensor, log_weights: Tensor) -> Tensor:
     """log sum_k pi_k N(z; m_k, diag v_k) for a mixture of K diagonal Gaussians.
 
-    The squared distances are expanded, sum_d (z_d - m_kd)^2 / v_kd =
-    z^2 . (1/v_k) - 2 z . (m_k / v_k) + sum_d m_kd^2 / v_kd, so that the work is
-    two matrix products and memory (N, K), never (N, K, D).
-
     Parameters
     ----------
     z : Tensor of shape (..., D)
@@ -109,13 +105,23 @@ def mixture_log_prob(z: Tensor, means: Tensor, log_vars: Tensor, log_weights: Te
     -------
     Tensor of shape (...)
     """
+    return mixture_joint_log_probs(z, means, log_vars, log_weights).logsumexp(-1)
+
+
+def mixture_joint_log_probs(z: Tensor, means: Tensor, log_vars: Tensor, log_weights: Tensor) -> Tensor:
+    """log pi_k + log N(z; m_k, diag v_k) of each component k, (..., D) -> (..., K).
+
+    Their softmax over k is the posterior p(k | z). The squared distances are
+    expanded, sum_d (z_d - m_kd)^2 / v_kd = z^2 . (1/v_k) - 2 z . (m_k / v_k) +
+    sum_d m_kd^2 / v_kd, so that the work is two matrix products and memory
+    (N, K), never (N, K, D).
+    """
     d = z.shape[-1]
     flat = z.reshape(-1, d)  # (N, D)
     inv_var = torch.exp(-log_vars)  # (K, D)
     sq = flat.pow(2) @ inv_var.T - 2.0 * flat @ (means * inv_var).T + (means.pow(2) * inv_var).sum(-1)  # (N, K)
     log_norm = -0.5 * (d * LOG_2PI + log_vars.sum(-1))  # (K,)
-    log_comp = log_norm - 0.5 * sq  # (N, K)
-    return (log_comp + log_weights).logsumexp(-1).reshape(z.shape[:-1])
+    return (log_norm - 0.5 * sq + log_weights).reshape(*z.shape[:-1], -1)  # (..., K)
 
 
 def mixture_sample(
@@ -154,7 +160,11 @@ class MixtureOfGaussians(Prior):
         self.logits = nn.Parameter(torch.zeros(components))
 
     def log_prob(self, z: Tensor) -> Tensor:
-        return mixture_log_prob(z, self.means, self.log_vars, self.logits.log_softmax(-1))
+        return self.component_log_probs(z).logsumexp(-1)
+
+    def component_log_probs(self, z: Tensor) -> Tensor:
+        """log pi_k + log N(z; m_k, v_k) of each component, (..., D) -> (..., K)."""
+        return mixture_joint_log_probs(z, self.means, self.log_vars, self.logits.log_softmax(-1))
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         return mixture_sample(n, self.means, self.log_vars, self.logits, generator)
@@ -207,9 +217,13 @@ class VampPrior(Prior):
         return q.mean, q.log_var
 
     def log_prob(self, z: Tensor) -> Tensor:
+        return self.component_log_probs(z).logsumexp(-1)
+
+    def component_log_probs(self, z: Tensor) -> Tensor:
+        """log (1/K) + log q(z | u_k) of each pseudo-input u_k, (..., D) -> (..., K)."""
         means, log_vars = self._mixture()
         log_weights = torch.full((self.components,), -math.log(self.components), device=z.device, dtype=z.dtype)
-        return mixture_log_prob(z, means, log_vars, log_weights)
+        return mixture_joint_log_probs(z, means, log_vars, log_weights)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         means, log_vars = self._mixture()
