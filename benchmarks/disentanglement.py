@@ -18,7 +18,8 @@ missing from this vaelab says so and writes nothing):
 - ``tcvae6``: ``VAE(tc_beta=6)``, the total-correlation weight of beta-TCVAE (Chen et al. 2018).
 
 Each row is one command and one result file
-(benchmarks/results/issue11-disentanglement/MODEL-sSEED.json):
+(benchmarks/results/issue11-disentanglement/MODEL-sSEED.json, or under
+``--results-name`` for another budget):
 
     nice -n 10 python benchmarks/disentanglement.py --row vae-s0 --minutes 1.5 --threads 1
     ... one command per MODEL in vae, beta4, capacity, tcvae6 and SEED in 0, 1, 2
@@ -46,7 +47,6 @@ import sys
 import time
 
 import numpy as np
-
 from _common import markdown_table, parser, setup
 from _rows import RESULTS, WallClock, run_rows
 
@@ -64,8 +64,8 @@ def model_options(model: str, capacity_steps: int) -> dict:
     }[model]
 
 
-def print_summary() -> None:
-    files = sorted((RESULTS / TABLE).glob("*.json"))
+def print_summary(table: str = TABLE) -> None:
+    files = sorted((RESULTS / table).glob("*.json"))
     results = [json.loads(f.read_text()) for f in files]
     rows = []
     for model in MODELS:
@@ -82,7 +82,7 @@ def print_summary() -> None:
     if results:
         print()
         loads = sorted({r["machine"]["load average (1, 5, 15 min) at start; at the end"] for r in results})
-        print(f"Measured under load on a shared machine (2 logical CPUs, load averages {', '.join(loads)}).")
+        print(f"Load averages (1, 5, 15 min) at the start and the end of each row: {'; '.join(loads)}.")
         print("Commands:")
         for r in results:
             print(f"- `{r['command']}`")
@@ -96,12 +96,15 @@ def main() -> None:
     p.add_argument("--latent-dim", type=int, default=10)
     p.add_argument("--capacity-steps", type=int, default=1800,
                    help="steps over which the capacity rises to 25 nats (1800 fits the 1.5-minute budget)")
+    p.add_argument("--results-name", default=TABLE,
+                   help=f"folder of the result files under benchmarks/results/ (default {TABLE}); "
+                        "another budget gets its own folder")
     p.add_argument("--force", action="store_true")
     p.add_argument("--table", action="store_true")
     args = p.parse_args()
     setup(args)
     if args.table:
-        print_summary()
+        print_summary(args.results_name)
         return
 
     from vaelab import VAE
@@ -110,10 +113,11 @@ def main() -> None:
 
     def row(model: str, seed: int):
         def run() -> dict:
+            import torch
+
             from vaelab.data import load_dataset
             from vaelab.metrics import mutual_information_gap
             from vaelab.metrics.reconstruction import binary_cross_entropy, mean_squared_error
-            import torch
 
             data = load_dataset("shapes")
             est = VAE(latent_dim=args.latent_dim, network={"kind": "mlp", "hidden_dims": [512, 512]},
@@ -144,7 +148,7 @@ def main() -> None:
                   "objectives); merge that branch, then run this row again. Nothing written.", file=sys.stderr)
             continue
         rows[name] = row(model, int(seed))
-    run_rows(TABLE, rows, list(rows), args.force)
+    run_rows(args.results_name, rows, list(rows), args.force)
 
 
 if __name__ == "__main__":

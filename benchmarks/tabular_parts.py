@@ -3,7 +3,11 @@
 - the mixed likelihood, forward and backward (batch 500): vaelab's one
   autograd node against the plain loop over spans (a log-softmax per span);
 - the six 1-D ``BayesianGaussianMixture`` fits with SDV's settings,
-  ``covariance_type="full"`` against ``"diag"``.
+  ``covariance_type="full"`` against ``"diag"``;
+- the training of a fit (100 epochs of 10 steps) by vaelab's trainer against
+  a bare PyTorch loop over the same module, data and optimizer (fused Adam,
+  shuffled index batches), interleaved: what the trainer costs beyond the
+  network and the likelihood.
 
     OMP_NUM_THREADS=1 python benchmarks/tabular_parts.py --threads 1 --data-dir ../shared/data
 """
@@ -91,6 +95,50 @@ def main() -> None:
                      (fitted["full", name].covariances_.ravel(), fitted["diag", name].covariances_.ravel()))
     )
     print(f"\nLargest relative difference of the fitted weights, means and variances, full against diag: {gap:.1e}")
+    trainer_against_bare_loop(model, train, x, args.repeats)
+
+
+def trainer_against_bare_loop(model: TabularVAE, train, x_batch: torch.Tensor, repeats: int) -> None:
+    """Seconds of 1,000 training steps: TabularVAE's fit (its training only) against a bare loop."""
+    from vaelab.tabular.conditions import ConditionVectors
+
+    pipeline = copy.deepcopy(model.pipeline_)
+    x_all = torch.as_tensor(pipeline.fit_transform(train), dtype=torch.float32)
+    layout = ConditionVectors(pipeline, model.condition_frequencies_)
+    c_all = torch.from_numpy(layout.for_training(x_all.numpy(), 0))
+    n, batch, epochs = x_all.shape[0], 500, 100
+
+    def trainer() -> float:
+        est = TabularVAE(constraints=ADULT_RULES, epochs=epochs, seed=0, device="cpu")
+        est.pipeline_, est.condition_frequencies_ = pipeline, model.condition_frequencies_
+        est.input_shape_, est.n_features_in_ = (x_all.shape[1],), x_all.shape[1]
+        start = time.perf_counter()
+        est._fit_table(x_all, c_all, None, False, [])
+        return time.perf_counter() - start
+
+    def bare() -> float:
+        torch.manual_seed(0)
+        module = copy.deepcopy(model.module_)
+        for p in module.parameters():  # fresh weights of the same shapes
+            torch.nn.init.normal_(p, std=0.05)
+        opt = torch.optim.Adam(module.parameters(), lr=1e-3, weight_decay=1e-5, fused=True)
+        g = torch.Generator().manual_seed(0)
+        start = time.perf_counter()
+        for _ in range(epochs):
+            order = torch.randperm(n, generator=g)
+            for i in range(0, n, batch):
+                idx = order[i : i + batch]
+                loss = module(x_all.index_select(0, idx), c_all.index_select(0, idx)).loss
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+        return time.perf_counter() - start
+
+    times = _common.interleave({"vaelab's trainer (TabularVAE, training only)": trainer,
+                                "a bare PyTorch loop over the same module": bare}, max(1, min(repeats, 5)))
+    print(f"\n## 100 epochs of {-(-n // batch)} steps (batch {batch}, {n} rows), interleaved\n")
+    print(_common.markdown_table(["loop", "seconds (median)", "runs"],
+                                 [[k, f"{_common.median(v):.2f}", _common.spread(v)] for k, v in times.items()]))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import torch
 
 from vaelab import load
 from vaelab.data import InMemorySource
+from vaelab.errors import InputError
 from vaelab.estimators import VAEGAN
 from vaelab.estimators.neural import binarize
 from vaelab.models import VAEGANConfig, VAEGANModel, config_from_dict, config_to_dict
@@ -155,3 +156,22 @@ def test_balance_pauses_the_winning_player() -> None:
     assert balance(0.1, 0.7, 0.68, 0.35) == (False, True)  # the discriminator wins on the data: it pauses
     assert balance(0.7, 1.2, 0.68, 0.35) == (True, False)  # it loses on the fakes: the GAN term pauses
     assert balance(0.1, 1.2, 0.68, 0.35) == (True, True)  # both would pause: both train
+
+
+def test_adversarial_weight_scales_only_the_decoders_gan_term() -> None:
+    """The decoder's loss is gamma * feature + pixel_weight * pixel + a * GAN; the encoder's does not change."""
+    x = _images(8)
+    outputs = {}
+    for a in (1.0, 7.0):
+        torch.manual_seed(0)  # the same weights for both
+        model = VAEGANModel(VAEGANConfig(input_shape=(1, 8, 8), latent_dim=3, network=NetworkConfig("conv", (4, 8)),
+                                         discriminator_dims=(4, 8), feature_dim=16, balance=False,
+                                         adversarial_weight=a))
+        outputs[a] = model(x, generator=torch.Generator().manual_seed(3))
+    one, seven = outputs[1.0], outputs[7.0]
+    torch.testing.assert_close(seven.extra["generator_gan"], one.extra["generator_gan"])
+    torch.testing.assert_close(seven.extra["decoder_loss"] - one.extra["decoder_loss"], 6.0 * one.extra["generator_gan"])
+    torch.testing.assert_close(seven.extra["encoder_loss"], one.extra["encoder_loss"])
+    with pytest.raises(InputError, match="adversarial_weight"):
+        VAEGANConfig(input_shape=(1, 8, 8), latent_dim=3, adversarial_weight=-1.0)
+    assert VAEGAN(adversarial_weight=5.0).get_params()["adversarial_weight"] == 5.0

@@ -28,7 +28,8 @@ from vaelab.estimators.base import ESTIMATORS
 from vaelab.estimators.vae import VAE
 from vaelab.models.vaegan import VAEGANConfig, VAEGANModel
 
-OWN_DEFAULTS = {"discriminator_dims": (32, 64), "feature_dim": 256, "gamma": 1.0, "pixel_weight": 1.0,
+OWN_DEFAULTS = {"discriminator_dims": (32, 64), "feature_dim": 256, "gamma": 1.0, "adversarial_weight": 1.0,
+                "pixel_weight": 1.0,
                 "discriminator_lr_scale": 1.0, "balance": True}
 CHANGED_VAE_DEFAULTS = {"validation_fraction": 0.0}
 
@@ -45,6 +46,9 @@ class VAEGAN(VAE):
         Width of the discriminator's feature layer, where reconstructions are compared.
     gamma : float, default 1.0
         Weight of the feature reconstruction against the GAN loss in the decoder's loss.
+    adversarial_weight : float, default 1.0
+        Weight of the GAN term in the decoder's loss (1 in Larsen et al.; the pixel term it sits beside is a
+        sum over pixels, so a larger weight keeps the critic's signal from being drowned).
     pixel_weight : float, default 1.0
         Weight of a pixel -log p(x|z) term added to the encoder's and decoder's losses (0: Larsen et al.).
     discriminator_lr_scale : float, default 1.0
@@ -93,6 +97,7 @@ class VAEGAN(VAE):
             discriminator_dims=tuple(self.discriminator_dims),
             feature_dim=int(self.feature_dim),
             gamma=float(self.gamma),
+            adversarial_weight=float(self.adversarial_weight),
             pixel_weight=float(self.pixel_weight),
             discriminator_lr_scale=float(self.discriminator_lr_scale),
             balance=bool(self.balance),

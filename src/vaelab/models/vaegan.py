@@ -13,7 +13,7 @@ x~ = Dec(z), z ~ q(z|x), and prior samples x_p = Dec(z_p), z_p ~ p(z):
 and three players move by their own losses (Larsen et al., Algorithm 1):
 
     encoder        <- grad of  beta * L_prior + L_llike
-    decoder        <- grad of  gamma * L_llike - L_GAN     (non-saturating: -log Dis(x~) - log Dis(x_p))
+    decoder        <- grad of  gamma * L_llike - a * L_GAN (non-saturating: -log Dis(x~) - log Dis(x_p))
     discriminator  <- grad of  -L_GAN                       (binary cross-entropy, data = 1)
 
 Update rule (the balance of Larsen et al.'s released code): with
@@ -24,7 +24,9 @@ decoder drops its GAN term while the discriminator is losing (either
 cross-entropy above ``equilibrium + margin``); if both would pause, both
 train. The decisions are taken from the batch's own losses, so a resumed run
 takes the same ones. ``pixel_weight`` > 0 adds the decoder likelihood's
--log p(x|z) to the encoder's and decoder's losses (0 in the paper, 1 by default here). The model declares the three
+-log p(x|z) to the encoder's and decoder's losses (0 in the paper, 1 by default here). That term is a sum over
+pixels (about 100 nats on MNIST) against a GAN loss of about 1.4 nats, so ``adversarial_weight`` (a, 1 in the
+paper) scales the decoder's GAN term to keep it from being drowned. The model declares the three
 optimizer groups and their losses (:mod:`vaelab.training.optimizers`), so the
 trainer trains it without knowing what it is. ``forward``'s ``loss`` is the
 encoder's objective, beta * KL + feature reconstruction (what validation
@@ -87,6 +89,8 @@ class VAEGANConfig(VAEConfig):
         Width of Dis_l, the discriminator's feature layer where reconstructions are compared.
     gamma : float
         Weight of the feature reconstruction against the GAN loss in the decoder's loss.
+    adversarial_weight : float
+        Weight a of the GAN term in the decoder's loss (1 in Larsen et al.).
     pixel_weight : float
         Weight of the pixel -log p(x|z) added to the encoder's and decoder's losses (0: Larsen et al.;
         see :mod:`vaelab.estimators.vaegan` for why the default is 1).
@@ -101,6 +105,7 @@ class VAEGANConfig(VAEConfig):
     discriminator_dims: tuple[int, ...] = (32, 64)
     feature_dim: int = 256
     gamma: float = 1.0
+    adversarial_weight: float = 1.0
     pixel_weight: float = 1.0
     discriminator_lr_scale: float = 1.0
     balance: bool = True
@@ -117,7 +122,7 @@ class VAEGANConfig(VAEConfig):
                 f"discriminator_dims must be positive integers and feature_dim >= 1, got "
                 f"{self.discriminator_dims} and {self.feature_dim}"
             )
-        for name in ("gamma", "pixel_weight"):
+        for name in ("gamma", "adversarial_weight", "pixel_weight"):
             if not getattr(self, name) >= 0:
                 raise InputError(f"{name} must be >= 0, got {getattr(self, name)!r}")
         if not self.discriminator_lr_scale > 0:
@@ -177,7 +182,9 @@ class VAEGANModel(VAEModel):
             fake_bce = float(generator_loss(-logit_recon.detach(), -logit_prior.detach()).mean()) / 2
             train_dis, train_gen = balance(real_bce, fake_bce, cfg.equilibrium, cfg.margin)
         encoder_loss = self.beta * kl_mean + feature + cfg.pixel_weight * pixel
-        decoder_loss = cfg.gamma * feature + (gan_gen if train_gen else 0.0) + cfg.pixel_weight * pixel
+        decoder_loss = cfg.gamma * feature + cfg.pixel_weight * pixel
+        if train_gen:
+            decoder_loss = decoder_loss + cfg.adversarial_weight * gan_gen
         extra = {
             "feature_reconstruction": feature,
             "generator_gan": gan_gen,
