@@ -6,7 +6,8 @@ samples (decoded means) of every digit and has vaelab's digit classifier
 label them (:func:`vaelab.metrics.conditional.conditional_accuracy`). The
 table gives the share labelled c, per class and overall (target: 95 % or
 more overall). One row per network, each its own command and result file
-(benchmarks/results/issue11-conditional/ROW.json):
+(benchmarks/results/issue11-conditional/ROW.json, or under ``--results-name``
+for another budget):
 
     nice -n 10 python benchmarks/conditional.py --row cvae-mlp --minutes 3 --threads 1
     nice -n 10 python benchmarks/conditional.py --row cvae-mlp-z4 --minutes 3 --threads 1   # a 4-d code
@@ -35,12 +36,15 @@ def main() -> None:
     p.add_argument("--n-train", type=int, default=20000, help="MNIST training examples (a seeded subset)")
     p.add_argument("--per-class", type=int, default=200, help="samples drawn per digit")
     p.add_argument("--latent-dim", type=int, default=16)
+    p.add_argument("--results-name", default=TABLE,
+                   help=f"folder of the result files under benchmarks/results/ (default {TABLE}); "
+                        "another budget gets its own folder")
     p.add_argument("--force", action="store_true")
     p.add_argument("--table", action="store_true")
     args = p.parse_args()
     setup(args)
     if args.table:
-        print_table(TABLE, [("model", "row"), ("latent dim", "latent_dim"), ("train s", "train_seconds"),
+        print_table(args.results_name, [("model", "row"), ("latent dim", "latent_dim"), ("train s", "train_seconds"),
                             ("epochs", "epochs"),
                             ("samples per class", "per_class"), ("overall", "conditional_accuracy"),
                             *[(str(c), f"class_{c}") for c in range(10)], ("test ELBO", "elbo")])
@@ -65,7 +69,7 @@ def main() -> None:
 
         return run
 
-    run_rows(TABLE, {name: row(*spec) for name, spec in ROWS.items()}, args.row, args.force)
+    run_rows(args.results_name, {name: row(*spec) for name, spec in ROWS.items()}, args.row, args.force)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ train. The decisions are taken from the batch's own losses, so a resumed run
 takes the same ones. ``pixel_weight`` > 0 adds the decoder likelihood's
 -log p(x|z) to the encoder's and decoder's losses (0 in the paper, 1 by default here). That term is a sum over
 pixels (about 100 nats on MNIST) against a GAN loss of about 1.4 nats, so ``adversarial_weight`` (a, 1 in the
-paper) scales the decoder's GAN term to keep it from being drowned. The model declares the three
+paper) scales the decoder's GAN term. The model declares the three
 optimizer groups and their losses (:mod:`vaelab.training.optimizers`), so the
 trainer trains it without knowing what it is. ``forward``'s ``loss`` is the
 encoder's objective, beta * KL + feature reconstruction (what validation
