@@ -30,9 +30,27 @@ from _common import parser, setup
 from _rows import WallClock, mnist, print_table, run_rows
 
 TABLE = "issue11-sharpness"
-ROWS = ("mlp", "conv", "vaegan", "vaegan-nopixel", "vaegan-mlp", "vaegan-mlp-adv10", "vaegan-mlp-adv50", "mlp-vamp",
-        "vaegan-mlp-vamp")
 VAMP = {"name": "vamp", "components": 500}  # the best recipe's prior (issue 10): no holes to sample from
+VAE_MLP = {"network": "mlp", "batch_size": 128, "learning_rate": 1e-3}
+# the VAE-GAN at the MLP's cost: MLP encoder and decoder, and an MLP discriminator (on the flattened digits; a
+# discriminator of images is convolutional)
+VAEGAN_MLP = {"network": "mlp", "batch_size": 128, "discriminator_dims": (512, 256)}
+#: each row's estimator class and options (besides the shared ones set in main)
+ROW_OPTIONS: dict[str, tuple[str, dict]] = {
+    "mlp": ("VAE", VAE_MLP),
+    "conv": ("VAE", {**VAE_MLP, "network": "conv"}),
+    "vaegan": ("VAEGAN", {"network": "conv", "batch_size": 64}),
+    "vaegan-nopixel": ("VAEGAN", {"network": "conv", "batch_size": 64, "pixel_weight": 0.0}),
+    "vaegan-mlp": ("VAEGAN", VAEGAN_MLP),
+    # the decoder's GAN term weighted 10 or 50 times (adversarial_weight): beside a pixel term of about 100 nats,
+    # a GAN loss of about 1.4 nats moves the decoder little
+    "vaegan-mlp-adv10": ("VAEGAN", {**VAEGAN_MLP, "adversarial_weight": 10.0}),
+    "vaegan-mlp-adv50": ("VAEGAN", {**VAEGAN_MLP, "adversarial_weight": 50.0}),
+    # the VAE and the VAE-GAN with the same learned prior: what the critic adds once the prior has no holes
+    "mlp-vamp": ("VAE", {**VAE_MLP, "prior": VAMP}),
+    "vaegan-mlp-vamp": ("VAEGAN", {**VAEGAN_MLP, "prior": VAMP}),
+}
+ROWS = tuple(ROW_OPTIONS)
 
 
 def main() -> None:
@@ -65,28 +83,9 @@ def main() -> None:
             x, _, x_test, _ = mnist(args.n_train, args.n_test)
             common = dict(latent_dim=args.latent_dim, binarize="dynamic", epochs=10_000, device="cpu", seed=0,
                           validation_fraction=0.0)
-            est = {
-                "mlp": lambda: VAE(network="mlp", batch_size=128, learning_rate=1e-3, **common),
-                "mlp-vamp": lambda: VAE(network="mlp", batch_size=128, learning_rate=1e-3, prior=VAMP, **common),
-                "conv": lambda: VAE(network="conv", batch_size=128, learning_rate=1e-3, **common),
-                "vaegan": lambda: VAEGAN(network="conv", batch_size=64, **common),
-                "vaegan-nopixel": lambda: VAEGAN(network="conv", batch_size=64, pixel_weight=0.0, **common),
-                # the VAE-GAN at the MLP's cost: MLP encoder and decoder, and an MLP discriminator (on the
-                # flattened digits; a discriminator of images is convolutional)
-                "vaegan-mlp": lambda: VAEGAN(network="mlp", batch_size=128, discriminator_dims=(512, 256),
-                                             **common),
-                # the same with the decoder's GAN term weighted 10 or 50 times (adversarial_weight): beside a pixel
-                # term of about 100 nats, a GAN loss of about 1.4 nats moves the decoder little
-                "vaegan-mlp-adv10": lambda: VAEGAN(network="mlp", batch_size=128, discriminator_dims=(512, 256),
-                                                   adversarial_weight=10.0, **common),
-                "vaegan-mlp-adv50": lambda: VAEGAN(network="mlp", batch_size=128, discriminator_dims=(512, 256),
-                                                   adversarial_weight=50.0, **common),
-                # the VAE-GAN and the VAE with the same learned prior: what the critic adds once the prior has
-                # no holes
-                "vaegan-mlp-vamp": lambda: VAEGAN(network="mlp", batch_size=128, discriminator_dims=(512, 256),
-                                                  prior=VAMP, **common),
-            }[name]()
-            if name.startswith("vaegan-mlp"):
+            kind, options = ROW_OPTIONS[name]
+            est = {"VAE": VAE, "VAEGAN": VAEGAN}[kind](**options, **common)
+            if kind == "VAEGAN" and options["network"] == "mlp":  # its MLP critic takes vectors
                 x, x_test = x.reshape(x.shape[0], -1), x_test.reshape(x_test.shape[0], -1)
             started = time.perf_counter()
             est.fit(x, callbacks=[WallClock(60 * args.minutes)])

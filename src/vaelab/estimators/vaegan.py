@@ -29,8 +29,7 @@ from vaelab.estimators.vae import VAE
 from vaelab.models.vaegan import VAEGANConfig, VAEGANModel
 
 OWN_DEFAULTS = {"discriminator_dims": (32, 64), "feature_dim": 256, "gamma": 1.0, "adversarial_weight": 1.0,
-                "pixel_weight": 1.0,
-                "discriminator_lr_scale": 1.0, "balance": True}
+                "pixel_weight": 1.0, "discriminator_lr_scale": 1.0, "balance": True}
 CHANGED_VAE_DEFAULTS = {"validation_fraction": 0.0}
 
 

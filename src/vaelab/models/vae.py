@@ -111,11 +111,9 @@ class VAEModel(AutoencoderModel):
         """
         if isinstance(self.prior, StandardNormal) and self.prior_latent_dim == self.latent_dim:
             # the KL in closed form (Kingma & Welling 2014, Appendix B), (B, D): the draw's log q(z|x) and
-            # log p(z) are not needed, so they are not computed (the same draws as _draw's, in the same order)
-            posterior = self.encode(x, c)
-            z = posterior.rsample((1,), generator=generator)[0]  # (B, D)
-            log_px_z, params = self._decode_draws(x, z, c)
-            return ElboParts(log_px_z[0], posterior.kl_standard_normal(), z, params, posterior, None)
+            # log p(z) are not needed, so they are not computed (the same draws as _draw's)
+            posterior, z, log_px_z, params = self._decoded_draws(x, 1, generator, c=c)
+            return ElboParts(log_px_z[0], posterior.kl_standard_normal(), z[0], params, posterior, None)
         terms, z, params, posterior = self._draw(x, 1, generator, c=c)
         kl = (terms.log_qz - terms.log_pz).view(-1, 1)  # (B, 1)
         return ElboParts(terms.log_px_z[0], kl, z[0], params, posterior, terms.log_pz[0])
@@ -163,14 +161,27 @@ class VAEModel(AutoencoderModel):
 
         A model with another latent structure overrides this one method.
         """
+        q, z, log_px_z, params = self._decoded_draws(x, k, generator, posterior, on_sample, c)
+        log_qz = (q.detach() if detach_posterior else q).log_prob(z)
+        return JointLogProbs(log_px_z, self.prior.log_prob(z), log_qz), z, params, q
+
+    def _decoded_draws(
+        self,
+        x: Tensor,
+        k: int,
+        generator: torch.Generator | None,
+        posterior: DiagonalGaussian | None = None,
+        on_sample: Callable[[Tensor], Tensor] | None = None,
+        c: Tensor | None = None,
+    ) -> tuple[DiagonalGaussian, Tensor, Tensor, Tensor]:
+        """q(z|x), k draws z (k, B, D) from it, log p(x|z) of each (k, B) and the decoder output (k*B, *P)."""
         b = x.shape[0]
         q = self.encode(x, c) if posterior is None else posterior
         z = q.rsample((k,), generator=generator)  # (k, B, D)
         if on_sample is not None:
             z = on_sample(z)
         log_px_z, params = self._decode_draws(x, z.reshape(k * b, -1), c)
-        log_qz = (q.detach() if detach_posterior else q).log_prob(z)
-        return JointLogProbs(log_px_z, self.prior.log_prob(z), log_qz), z, params, q
+        return q, z, log_px_z, params
 
     def _decode_draws(self, x: Tensor, z: Tensor, c: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """log p(x|z) of k codes per example, (k*B, D) -> (k, B), in one decoder call; and its output (k*B, *P)."""
