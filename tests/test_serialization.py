@@ -185,3 +185,17 @@ def test_load_accepts_a_run_directory(saved, tmp_path):
     np.testing.assert_array_equal(from_run.transform(X), from_model.transform(X))
     with pytest.raises(ModelFileError, match="nor a run directory"):
         vaelab.load(tmp_path / "nowhere")
+
+
+def test_a_safetensors_header_that_starts_like_a_pickle_still_loads(tmp_path):
+    """A header of 1,408 bytes is b'\\x80\\x05...' little-endian, the same two bytes as pickle protocol 5."""
+    from vaelab.serialization import PICKLE_PREFIXES, load_tensors, save_tensors
+
+    path = tmp_path / "w.safetensors"
+    weights = {"w": torch.arange(6.0).reshape(2, 3)}
+    for pad in range(1500):
+        save_tensors(path, weights, metadata={"note": "x" * pad})
+        if path.read_bytes().startswith(PICKLE_PREFIXES):
+            break
+    assert path.read_bytes()[:2] in PICKLE_PREFIXES  # the collision was built
+    torch.testing.assert_close(load_tensors(path)["w"], weights["w"])

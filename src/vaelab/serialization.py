@@ -90,15 +90,19 @@ def load_tensors(path: str | os.PathLike[str], device: str | torch.device = "cpu
     if not path.is_file():
         raise ModelFileError(f"weights file {path} does not exist")
     data = path.read_bytes()
-    if data.startswith(PICKLE_PREFIXES):
-        raise ModelFileError(
-            f"{path} is a pickle or torch.save file, not safetensors; vaelab does not load pickles "
-            "because loading them can run arbitrary code"
-        )
     try:
-        tensors = load(data)
+        tensors = load(data)  # parses a JSON header and raw bytes: never runs code
     except (SafetensorError, ValueError, RuntimeError) as exc:
-        raise ModelFileError(f"{path} is not a valid safetensors file ({exc}); it may be truncated or corrupted") from None
+        # only a file that is not safetensors is taken for a pickle: a safetensors header of 640, 896, 1,152 or
+        # 1,408 bytes starts with the same two bytes as pickle protocols 2-5 (its length, little-endian)
+        if data.startswith(PICKLE_PREFIXES):
+            raise ModelFileError(
+                f"{path} is a pickle or torch.save file, not safetensors; vaelab does not load pickles "
+                "because loading them can run arbitrary code"
+            ) from None
+        raise ModelFileError(
+            f"{path} is not a valid safetensors file ({exc}); it may be truncated or corrupted"
+        ) from None
     return {k: v.to(device) for k, v in tensors.items()}
 
 
