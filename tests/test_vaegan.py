@@ -175,3 +175,26 @@ def test_adversarial_weight_scales_only_the_decoders_gan_term() -> None:
     with pytest.raises(InputError, match="adversarial_weight"):
         VAEGANConfig(input_shape=(1, 8, 8), latent_dim=3, adversarial_weight=-1.0)
     assert VAEGAN(adversarial_weight=5.0).get_params()["adversarial_weight"] == 5.0
+
+
+def test_a_learned_prior_trains_with_the_encoder() -> None:
+    # the VampPrior's pseudo-inputs enter the KL term, so they move with the encoder (they were once in no group)
+    torch.manual_seed(0)
+    model = VAEGANModel(VAEGANConfig(input_shape=(1, 8, 8), latent_dim=3, network=NetworkConfig("conv", (4, 8)),
+                                     discriminator_dims=(4, 8), feature_dim=16,
+                                     prior={"name": "vamp", "components": 5}))
+    prior = list(model.prior.parameters())
+    assert prior and all(any(p is q for q in model.optimizer_groups()["encoder"]["params"]) for p in prior)
+    before = [p.detach().clone() for p in prior]
+    source = InMemorySource(_images(), batch_size=16, seed=0)
+    Trainer(TrainerConfig(epochs=1, device="cpu"), transform=binarize).fit(model, source)
+    assert all(not torch.equal(p, b) for p, b in zip(model.prior.parameters(), before))
+
+
+def test_optimizer_groups_must_cover_every_trainable_parameter() -> None:
+    model = _model()
+    groups = model.optimizer_groups()
+    del groups["discriminator"]
+    with pytest.raises(InputError, match="never train: discriminator"):
+        OptimizerSet(groups, lambda ps: torch.optim.SGD(ps, lr=1.0), 1.0, model)
+

@@ -140,11 +140,15 @@ class VAEGANModel(VAEModel):
         self.discriminator = Discriminator(config.input_shape, config.discriminator_dims, config.feature_dim)
 
     def optimizer_groups(self) -> dict[str, dict[str, Any]]:
-        """The three players in step order, with Adam's betas of GAN training (Radford et al. 2016)."""
+        """The three players in step order, with Adam's betas of GAN training (Radford et al. 2016).
+
+        A learned prior's parameters (the VampPrior's pseudo-inputs) move with the encoder, whose loss holds
+        the KL term; a likelihood's own parameters (a learned scale) move with the decoder.
+        """
         betas = (0.5, 0.999)
         return {
-            "encoder": {"params": list(self.encoder.parameters()), "betas": betas},
-            "decoder": {"params": list(self.decoder.parameters()), "betas": betas},
+            "encoder": {"params": [*self.encoder.parameters(), *self.prior.parameters()], "betas": betas},
+            "decoder": {"params": [*self.decoder.parameters(), *self.likelihood.parameters()], "betas": betas},
             "discriminator": {
                 "params": list(self.discriminator.parameters()),
                 "betas": betas,

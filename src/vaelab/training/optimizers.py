@@ -47,10 +47,12 @@ class OptimizerSet:
         ``make(params) -> torch.optim.Optimizer`` (the trainer's optimizer factory).
     base_lr : float
         The trainer's learning rate; group ``g`` runs at ``base_lr * lr_scale_g``.
+    module : nn.Module, optional
+        The model: every trainable parameter of it must be in a group.
     """
 
     def __init__(self, groups: dict[str, dict[str, Any]], make: Callable[[list[nn.Parameter]], torch.optim.Optimizer],
-                 base_lr: float) -> None:
+                 base_lr: float, module: nn.Module | None = None) -> None:
         if not groups:
             raise InputError("optimizer_groups() returned no groups; a model declares at least one")
         self.names = list(groups)
@@ -69,6 +71,14 @@ class OptimizerSet:
                 if "betas" in spec and "betas" in group:
                     group["betas"] = tuple(spec["betas"])
             self.params[name], self.optimizers[name] = params, opt
+        if module is not None:
+            left = [n for n, p in module.named_parameters() if p.requires_grad and id(p) not in seen]
+            if left:
+                raise InputError(
+                    f"{type(module).__name__}.optimizer_groups() leaves trainable parameters out of every group, "
+                    f"so they would never train: {', '.join(left[:5])}{' ...' if len(left) > 5 else ''}; put each "
+                    "in the group whose loss it enters, or set requires_grad=False"
+                )
 
     def items(self) -> Iterator[tuple[str, torch.optim.Optimizer]]:
         return iter(self.optimizers.items())

@@ -154,7 +154,7 @@ class Trainer:
             if self.world_size > 1:
                 raise InputError(f"{type(module).__name__} has several optimizers and trains in one process only")
             groups = module.optimizer_groups()
-            self.optimizer = OptimizerSet(groups, lambda ps: make_optimizer(ps, cfg, device), cfg.learning_rate)
+            self.optimizer = OptimizerSet(groups, lambda ps: make_optimizer(ps, cfg, device), cfg.learning_rate, module)
         else:
             self.optimizer = make_optimizer(module.parameters(), cfg, device)
         self.batches_per_epoch = len(train)
