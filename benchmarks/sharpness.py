@@ -17,6 +17,8 @@ under ``--results-name`` for another budget):
     nice -n 10 python benchmarks/sharpness.py --row vaegan-nopixel --minutes 2 --threads 1   # Larsen's pixel_weight=0
     nice -n 10 python benchmarks/sharpness.py --row vaegan-mlp --minutes 2 --threads 1   # MLP networks, MLP critic
     nice -n 10 python benchmarks/sharpness.py --row vaegan-mlp-adv50 --minutes 2 --threads 1   # its GAN term x50
+    nice -n 10 python benchmarks/sharpness.py --row vaegan-mlp-draw --minutes 2 --threads 1   # the critic sees draws
+    nice -n 10 python benchmarks/sharpness.py --row mlp-vamp vaegan-mlp-vamp-draw --minutes 2 --threads 1   # VampPrior
     python benchmarks/sharpness.py --table
 
 The full version: ``--minutes 30 --n-train 60000 --n-test 10000`` per row.
@@ -33,22 +35,28 @@ TABLE = "issue11-sharpness"
 VAMP = {"name": "vamp", "components": 500}  # the best recipe's prior (issue 10): no holes to sample from
 VAE_MLP = {"network": "mlp", "batch_size": 128, "learning_rate": 1e-3}
 # the VAE-GAN at the MLP's cost: MLP encoder and decoder, and an MLP discriminator (on the flattened digits; a
-# discriminator of images is convolutional)
-VAEGAN_MLP = {"network": "mlp", "batch_size": 128, "discriminator_dims": (512, 256)}
+# discriminator of images is convolutional). Rows pin the critic's input: the means E[x|z] (Larsen et al.)
+# unless "draw" is in their name (binary draws with the means' gradient, the estimator's default on binary data)
+VAEGAN_MLP = {"network": "mlp", "batch_size": 128, "discriminator_dims": (512, 256), "critic_input": "mean"}
 #: each row's estimator class and options (besides the shared ones set in main)
 ROW_OPTIONS: dict[str, tuple[str, dict]] = {
     "mlp": ("VAE", VAE_MLP),
     "conv": ("VAE", {**VAE_MLP, "network": "conv"}),
-    "vaegan": ("VAEGAN", {"network": "conv", "batch_size": 64}),
-    "vaegan-nopixel": ("VAEGAN", {"network": "conv", "batch_size": 64, "pixel_weight": 0.0}),
+    "vaegan": ("VAEGAN", {"network": "conv", "batch_size": 64, "critic_input": "mean"}),
+    "vaegan-nopixel": ("VAEGAN", {"network": "conv", "batch_size": 64, "pixel_weight": 0.0, "critic_input": "mean"}),
     "vaegan-mlp": ("VAEGAN", VAEGAN_MLP),
     # the decoder's GAN term weighted 10 or 50 times (adversarial_weight): beside a pixel term of about 100 nats,
     # a GAN loss of about 1.4 nats moves the decoder little
     "vaegan-mlp-adv10": ("VAEGAN", {**VAEGAN_MLP, "adversarial_weight": 10.0}),
     "vaegan-mlp-adv50": ("VAEGAN", {**VAEGAN_MLP, "adversarial_weight": 50.0}),
+    # the critic sees binary draws x ~ p(x|z) (straight-through) instead of grey means beside binary digits
+    "vaegan-mlp-draw": ("VAEGAN", {**VAEGAN_MLP, "critic_input": "draw"}),
+    "vaegan-mlp-draw-adv10": ("VAEGAN", {**VAEGAN_MLP, "critic_input": "draw", "adversarial_weight": 10.0}),
+    "vaegan-mlp-draw-nobalance": ("VAEGAN", {**VAEGAN_MLP, "critic_input": "draw", "balance": False}),
     # the VAE and the VAE-GAN with the same learned prior: what the critic adds once the prior has no holes
     "mlp-vamp": ("VAE", {**VAE_MLP, "prior": VAMP}),
     "vaegan-mlp-vamp": ("VAEGAN", {**VAEGAN_MLP, "prior": VAMP}),
+    "vaegan-mlp-vamp-draw": ("VAEGAN", {**VAEGAN_MLP, "prior": VAMP, "critic_input": "draw"}),
 }
 ROWS = tuple(ROW_OPTIONS)
 

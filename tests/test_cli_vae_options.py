@@ -65,6 +65,7 @@ def test_two_layers_and_tc_beta_from_the_command_line(data: Path):
         (["--prior", "mog", "--components", "-2"], "components must be an integer >= 0"),
         (["--model", "autoencoder", "--objective", "iwae"], "objective = 'iwae' is an option of model 'vae'"),
         (["--dreg"], "dreg is the gradient of objective 'iwae'"),
+        (["--model", "vaegan", "--tc-beta", "6"], "model 'vaegan' takes kl_schedule, prior, components of them"),
         (["--recipe", "fastest"], "--recipe must be one of best"),
     ],
 )
@@ -81,3 +82,12 @@ def test_the_best_recipe_is_a_valid_config_under_the_command_line():
     assert config.epochs == 3 and config.prior == RECIPES["best"]["prior"]
     with pytest.raises(UsageError, match="does not take it"):
         RunConfig.resolve(None, {"data": "mnist", "model": "pca"}, recipe=RECIPES["best"])
+
+
+def test_the_vaegan_takes_a_learned_prior(data: Path):
+    out = data / "vaegan-vamp"
+    argv = ["train", "--data", str(data / "digits.npy"), *TINY, "--model", "vaegan", "--prior", "vamp",
+            "--components", "4", "--out", str(out)]
+    assert main(argv) == 0
+    model = vaelab.load(out / "model")
+    assert type(model).__name__ == "VAEGAN" and model.module_.config.prior == {"name": "vamp", "components": 4}

@@ -198,3 +198,36 @@ def test_optimizer_groups_must_cover_every_trainable_parameter() -> None:
     with pytest.raises(InputError, match="never train: discriminator"):
         OptimizerSet(groups, lambda ps: torch.optim.SGD(ps, lr=1.0), 1.0, model)
 
+
+def test_critic_input_draw_shows_binary_draws_with_the_means_gradient() -> None:
+    torch.manual_seed(0)
+    cfg = VAEGANConfig(input_shape=(1, 8, 8), latent_dim=3, network=NetworkConfig("conv", (4, 8)),
+                       discriminator_dims=(4, 8), feature_dim=16, critic_input="draw")
+    model = VAEGANModel(cfg)
+    logits = torch.randn(6, 1, 8, 8, requires_grad=True)
+    view = model._critic_view(logits, torch.Generator().manual_seed(0))
+    assert set(view.detach().unique().tolist()) <= {0.0, 1.0}  # binary, like binarized data
+    (view * torch.arange(64.0).view(1, 1, 8, 8)).sum().backward()
+    mean = torch.sigmoid(logits.detach())
+    torch.testing.assert_close(logits.grad, (mean * (1 - mean)) * torch.arange(64.0).view(1, 1, 8, 8))
+    out = model(_images(8), generator=torch.Generator().manual_seed(0))
+    assert all(math.isfinite(float(v.detach())) for v in out.terms().values())
+    with pytest.raises(InputError, match="critic_input"):
+        VAEGANConfig(input_shape=(1, 8, 8), latent_dim=3, critic_input="sample")
+
+
+def test_critic_input_auto_draws_on_binary_data_only() -> None:
+    grey = _images(32).reshape(32, -1).numpy()
+    small = dict(latent_dim=2, discriminator_dims=(8,), feature_dim=4, epochs=1, device="cpu", batch_size=16)
+    assert VAEGAN(**small).fit(grey).module_.config.critic_input == "mean"
+    assert VAEGAN(binarize="dynamic", **small).fit(grey).module_.config.critic_input == "draw"
+    assert VAEGAN(**small).fit((grey > 0.5).astype("float32")).module_.config.critic_input == "draw"
+    assert VAEGAN(critic_input="mean", binarize="dynamic", **small).fit(grey).module_.config.critic_input == "mean"
+    with pytest.raises(InputError, match="critic_input must be"):
+        VAEGAN(critic_input="samples", **small).fit(grey)
+
+
+@pytest.mark.parametrize("option", [{"free_bits": 0.5}, {"tc_beta": 6.0}])
+def test_elbo_options_the_vaegan_does_not_use_are_refused(option) -> None:
+    with pytest.raises(InputError, match="VAEGAN's losses weight the KL term by beta"):
+        VAEGAN(latent_dim=2, epochs=1, device="cpu", **option).fit(np.random.default_rng(0).random((32, 6)))

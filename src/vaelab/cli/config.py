@@ -389,6 +389,10 @@ VAE_OPTIONS = (
 )
 
 
+#: those of them the VAE-GAN takes (its losses weight the KL term by beta alone, so not the ELBO's options)
+VAEGAN_OPTIONS = ("kl_schedule", "prior", "components")
+
+
 def _check_vae_options(config: RunConfig) -> None:
     """The VAE's options: each value, then that no other model was given one."""
     from vaelab.errors import InputError
@@ -414,13 +418,16 @@ def _check_vae_options(config: RunConfig) -> None:
     if config.dreg and config.objective != "iwae":
         raise ConfigError("dreg is the gradient of objective 'iwae'; add --objective iwae (or drop --dreg)")
     if config.model != "vae":
-        changed = [name for name in VAE_OPTIONS if getattr(config, name) != _FIELD_DEFAULTS[name]]
+        taken = VAEGAN_OPTIONS if config.model == "vaegan" else ()
+        changed = [name for name in VAE_OPTIONS if name not in taken and getattr(config, name) != _FIELD_DEFAULTS[name]]
         if changed:
             name = changed[0]
+            owner = "model 'vae' (which has a posterior q(z|x) and a prior)"
+            if config.model == "vaegan":
+                owner += f"; model 'vaegan' takes {', '.join(VAEGAN_OPTIONS)} of them"
             raise ConfigError(
-                f"{name} = {getattr(config, name)!r} is an option of model 'vae' (which has a posterior q(z|x) and a "
-                f"prior); model {config.model!r} does not take it. Use --model vae, or leave {name} at "
-                f"{_FIELD_DEFAULTS[name]!r}"
+                f"{name} = {getattr(config, name)!r} is an option of {owner}; model {config.model!r} does not take "
+                f"it. Use --model vae, or leave {name} at {_FIELD_DEFAULTS[name]!r}"
             )
 
 

@@ -10,7 +10,8 @@ Defaults, chosen on MNIST: the discriminator of two stride-2 convolutions
 (32, 64) and a 256-d feature layer, gamma = 1, the balance of the players on,
 Adam with betas (0.5, 0.999) for all three players at the estimator's
 learning rate (1e-3), no validation split (the GAN's loss does not say when
-to stop), and a pixel term of weight 1 beside the feature reconstruction.
+to stop), a pixel term of weight 1 beside the feature reconstruction, and a
+critic that sees binary draws on binary data (``critic_input="auto"``).
 Larsen et al. use no pixel term; without it, in 2-minute CPU runs on MNIST
 (benchmarks/sharpness.py, row vaegan-nopixel) the discriminator's features
 are still too weak to carry the reconstruction, the KL term wins and the
@@ -26,10 +27,10 @@ from typing import Any
 from vaelab.errors import InputError
 from vaelab.estimators.base import ESTIMATORS
 from vaelab.estimators.vae import VAE
-from vaelab.models.vaegan import VAEGANConfig, VAEGANModel
+from vaelab.models.vaegan import CRITIC_INPUTS, VAEGANConfig, VAEGANModel
 
 OWN_DEFAULTS = {"discriminator_dims": (32, 64), "feature_dim": 256, "gamma": 1.0, "adversarial_weight": 1.0,
-                "pixel_weight": 1.0, "discriminator_lr_scale": 1.0, "balance": True}
+                "pixel_weight": 1.0, "discriminator_lr_scale": 1.0, "balance": True, "critic_input": "auto"}
 CHANGED_VAE_DEFAULTS = {"validation_fraction": 0.0}
 
 
@@ -56,6 +57,13 @@ class VAEGAN(VAE):
     balance : bool, default True
         Pause the discriminator while it wins and the decoder's GAN term while it
         loses (Larsen et al.'s update rule; see :mod:`vaelab.models.vaegan`).
+    critic_input : {"auto", "mean", "draw"}, default "auto"
+        What the discriminator sees of a decoded batch: the means E[x|z] ("mean", Larsen et al.), or draws
+        x ~ p(x|z) carrying the means' gradient ("draw", a straight-through estimate). "auto" is "draw" on
+        binary data (``binarize="dynamic"``, or X of zeros and ones under a Bernoulli likelihood), where grey
+        means beside binary digits are fake at a glance, and "mean" otherwise. On MNIST, draws lowered the
+        FDD of prior samples from 115 to 101 (3 minutes, standard normal prior) and from 13.9 to 11.5
+        (10 minutes, VampPrior; benchmarks/sharpness.py).
     **VAE parameters
         Every parameter of :class:`~vaelab.VAE` (``validation_fraction``
         defaults to 0 here); ``conditional`` must stay False.
@@ -81,11 +89,37 @@ class VAEGAN(VAE):
         super()._validate_params(n)
         if self.conditional:
             raise InputError("VAEGAN is unconditional: conditional must be False")
+        if self.critic_input not in ("auto", *CRITIC_INPUTS):
+            raise InputError(f"critic_input must be 'auto', 'mean' or 'draw', got {self.critic_input!r}")
         if self.stochastic_layers != 1 or self.objective != "elbo":
             raise InputError(
                 "VAEGAN trains one stochastic layer with its own three losses: stochastic_layers must be 1 and "
                 f"objective 'elbo', got stochastic_layers={self.stochastic_layers!r}, objective={self.objective!r}"
             )
+        if self.free_bits != 0.0 or self.tc_beta != 1.0:
+            raise InputError(
+                "VAEGAN's losses weight the KL term by beta (and kl_schedule) only: free_bits must be 0 and tc_beta 1, "
+                f"got free_bits={self.free_bits!r}, tc_beta={self.tc_beta!r}"
+            )
+
+    def _check_data(self, X: Any, name: str) -> None:
+        super()._check_data(X, name)
+        if name == "X" or name.startswith("the first batch of train"):  # what "auto" decides on
+            from vaelab.metrics.discrete import is_binary
+
+            self._binary_data = bool(is_binary(X))
+
+    def _critic_input(self) -> str:
+        if self.critic_input != "auto":
+            return str(self.critic_input)
+        binary_data = getattr(self, "_binary_data", False) and self._likelihood_name() == "bernoulli"
+        binary = bool(self.binarize) or binary_data
+        return "draw" if binary else "mean"
+
+    def _likelihood_name(self) -> str:
+        from vaelab.likelihoods import build_likelihood
+
+        return build_likelihood(self.likelihood).name
 
     def _build_module(self, n_train: int) -> VAEGANModel:
         return VAEGANModel(self._module_config(n_train))
@@ -101,6 +135,7 @@ class VAEGAN(VAE):
             pixel_weight=float(self.pixel_weight),
             discriminator_lr_scale=float(self.discriminator_lr_scale),
             balance=bool(self.balance),
+            critic_input=self._critic_input(),
         )
 
 

@@ -23,7 +23,10 @@ while its mean cross-entropy on the data or on the fakes is below
 decoder drops its GAN term while the discriminator is losing (either
 cross-entropy above ``equilibrium + margin``); if both would pause, both
 train. The decisions are taken from the batch's own losses, so a resumed run
-takes the same ones. ``pixel_weight`` > 0 adds the decoder likelihood's
+takes the same ones. What the discriminator sees of a decoded batch is
+``critic_input``: the means E[x|z] (Larsen et al.), or draws x ~ p(x|z) that
+carry the means' gradient (a straight-through estimate), so that on binary
+data it compares binary images with binary images. ``pixel_weight`` > 0 adds the decoder likelihood's
 -log p(x|z) to the encoder's and decoder's losses (0 in the paper, 1 by default here). That term is a sum over
 pixels (about 100 nats on MNIST) against a GAN loss of about 1.4 nats, so ``adversarial_weight`` (a, 1 in the
 paper) scales the decoder's GAN term. The model declares the three
@@ -48,6 +51,7 @@ from vaelab.models.vae import VAEConfig, VAEModel
 from vaelab.nn.discriminator import Discriminator
 
 GROUPS = ("encoder", "decoder", "discriminator")
+CRITIC_INPUTS = ("mean", "draw")
 
 
 def feature_reconstruction(features_recon: Tensor, features_real: Tensor) -> Tensor:
@@ -109,6 +113,7 @@ class VAEGANConfig(VAEConfig):
     pixel_weight: float = 1.0
     discriminator_lr_scale: float = 1.0
     balance: bool = True
+    critic_input: str = "mean"
     equilibrium: float = 0.68
     margin: float = 0.35
 
@@ -125,6 +130,8 @@ class VAEGANConfig(VAEConfig):
         for name in ("gamma", "adversarial_weight", "pixel_weight"):
             if not getattr(self, name) >= 0:
                 raise InputError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        if self.critic_input not in CRITIC_INPUTS:
+            raise InputError(f"critic_input must be one of {CRITIC_INPUTS}, got {self.critic_input!r}")
         if not self.discriminator_lr_scale > 0:
             raise InputError(f"discriminator_lr_scale must be > 0, got {self.discriminator_lr_scale!r}")
 
@@ -163,14 +170,27 @@ class VAEGANModel(VAEModel):
             del losses["discriminator"]
         return losses
 
+    def _critic_view(self, params: Tensor, generator: torch.Generator | None) -> Tensor:
+        """What the discriminator sees of a decoded batch: E[x|z], or a draw x ~ p(x|z) with E[x|z]'s gradient.
+
+        The draw is a straight-through estimate (Bengio et al. 2013): its value is the sample, its gradient
+        that of the mean. On binary data it lets the critic compare binary images with binary images instead
+        of learning that grey means are fake.
+        """
+        mean = self.likelihood.mean(params)
+        if self.config.critic_input == "mean":
+            return mean
+        draw = self.likelihood.sample(params, generator=generator).detach()
+        return draw + (mean - mean.detach())  # the value exactly draw (the bracket is 0), the gradient the mean's
+
     def forward(self, x: Tensor, c: Tensor | None = None, *, generator: torch.Generator | None = None) -> ModelOutput:
         cfg = self.config
         posterior = self.encode(x, c)
         z = posterior.rsample(generator=generator)  # (B, D)
         kl = self.prior.kl(posterior, z)  # (B,)
         params = self.decode(z, c)
-        x_recon = self.likelihood.mean(params)  # (B, *input_shape)
-        x_prior = self.likelihood.mean(self.decode(self.prior.sample(x.shape[0], generator=generator), c))
+        x_recon = self._critic_view(params, generator)  # (B, *input_shape)
+        x_prior = self._critic_view(self.decode(self.prior.sample(x.shape[0], generator=generator), c), generator)
         logit_real, f_real = self.discriminator(x)
         logit_recon, f_recon = self.discriminator(x_recon)
         logit_prior, _ = self.discriminator(x_prior)
