@@ -48,8 +48,9 @@ class VAEGAN(VAE):
         Weight of the feature reconstruction against the GAN loss in the decoder's loss.
     adversarial_weight : float, default 1.0
         Weight of the GAN term in the decoder's loss (1 in Larsen et al.; the pixel term it sits beside is a
-        sum over pixels). A weight of 10 did not lower the FDD of 10-minute CPU runs on MNIST
-        (benchmarks/sharpness.py, row vaegan-mlp-adv10) and cost 25 nats of ELBO.
+        sum over pixels). A weight of 10 gave no reliable gain in 10-minute CPU runs on MNIST
+        (benchmarks/sharpness.py, row vaegan-mlp-adv10: FDD 84.6 against 103.7 on one machine, 95.1 against
+        93.1 on another) and cost 8-25 nats of ELBO.
     pixel_weight : float, default 1.0
         Weight of a pixel -log p(x|z) term added to the encoder's and decoder's losses (0: Larsen et al.).
     discriminator_lr_scale : float, default 1.0
@@ -62,8 +63,8 @@ class VAEGAN(VAE):
         x ~ p(x|z) carrying the means' gradient ("draw", a straight-through estimate). "auto" is "draw" on
         binary data (``binarize="dynamic"``, or X of zeros and ones under a Bernoulli likelihood), where grey
         means beside binary digits are fake at a glance, and "mean" otherwise. On MNIST, draws lowered the
-        FDD of prior samples from 115 to 101 (3 minutes, standard normal prior) and from 13.9 to 11.5
-        (10 minutes, VampPrior; benchmarks/sharpness.py).
+        FDD of prior samples from 103.7 to 84.2 (10 minutes, standard normal prior), from 13.9 to 11.5
+        (10 minutes, VampPrior) and from 115.5 to 101.2 (3 minutes; benchmarks/sharpness.py).
     **VAE parameters
         Every parameter of :class:`~vaelab.VAE` (``validation_fraction``
         defaults to 0 here); ``conditional`` must stay False.
