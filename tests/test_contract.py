@@ -204,3 +204,18 @@ def test_huge_finite_float64_values_are_accepted():
 
     X = np.full((10, 2), 1e308)  # their float64 sum overflows; every value is finite
     assert as_tensor(X, keep_float64=True).dtype == torch.float64
+
+
+def test_a_read_only_array_is_copied_without_a_warning(tmp_path):
+    import warnings
+
+    from vaelab.validation import as_tensor
+
+    path = tmp_path / "x.npy"
+    np.save(path, np.arange(12, dtype=np.float32).reshape(3, 4))
+    mapped = np.load(path, mmap_mode="r")  # read-only
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch warns on a tensor over a non-writable array
+        t = as_tensor(mapped)
+    t += 1  # writable, and the file's rows unchanged
+    assert float(t[0, 0]) == 1.0 and float(np.load(path)[0, 0]) == 0.0

@@ -93,7 +93,8 @@ def as_tensor(
                 f"{name} must hold numbers, got an array of dtype {arr.dtype}; convert strings or objects "
                 "to numbers first (for tables with categories, encode them numerically)"
             )
-        t = torch.from_numpy(np.ascontiguousarray(arr))
+        # a read-only array (a memmap opened with mode "r") is copied: torch tensors are writable
+        t = torch.from_numpy(np.ascontiguousarray(arr) if arr.flags.writeable else np.array(arr, order="C"))
     if t.is_complex():
         raise InputError(f"Complex data not supported: {name} must hold real numbers, got dtype {t.dtype}")
     if not (t.is_floating_point() or t.dtype in (torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)):
