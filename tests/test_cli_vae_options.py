@@ -65,7 +65,7 @@ def test_two_layers_and_tc_beta_from_the_command_line(data: Path):
         (["--prior", "mog", "--components", "-2"], "components must be an integer >= 0"),
         (["--model", "autoencoder", "--objective", "iwae"], "objective = 'iwae' is an option of model 'vae'"),
         (["--dreg"], "dreg is the gradient of objective 'iwae'"),
-        (["--model", "vaegan", "--tc-beta", "6"], "model 'vaegan' takes kl_schedule, prior, components of them"),
+        (["--model", "vaegan", "--tc-beta", "6"], "model 'vaegan' does not take it (of the VAE's options it takes kl_schedule, prior, components)"),
         (["--recipe", "fastest"], "--recipe must be one of best"),
     ],
 )

@@ -422,12 +422,11 @@ def _check_vae_options(config: RunConfig) -> None:
         changed = [name for name in VAE_OPTIONS if name not in taken and getattr(config, name) != _FIELD_DEFAULTS[name]]
         if changed:
             name = changed[0]
-            owner = "model 'vae' (which has a posterior q(z|x) and a prior)"
-            if config.model == "vaegan":
-                owner += f"; model 'vaegan' takes {', '.join(VAEGAN_OPTIONS)} of them"
+            takes = f" (of the VAE's options it takes {', '.join(VAEGAN_OPTIONS)})" if taken else ""
             raise ConfigError(
-                f"{name} = {getattr(config, name)!r} is an option of {owner}; model {config.model!r} does not take "
-                f"it. Use --model vae, or leave {name} at {_FIELD_DEFAULTS[name]!r}"
+                f"{name} = {getattr(config, name)!r} is an option of model 'vae' (which has a posterior q(z|x) and a "
+                f"prior); model {config.model!r} does not take it{takes}. Use --model vae, or leave {name} at "
+                f"{_FIELD_DEFAULTS[name]!r}"
             )
 
 
