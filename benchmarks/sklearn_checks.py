@@ -19,6 +19,7 @@ import sklearn
 from sklearn.utils.estimator_checks import check_estimator
 
 from vaelab import PCA, VAE, Autoencoder
+from vaelab.estimators import VAEGAN
 
 TINY = dict(latent_dim=2, epochs=2, batch_size=64, network={"kind": "mlp", "hidden_dims": [8]}, device="cpu")
 
@@ -32,6 +33,8 @@ def main() -> None:
         "Autoencoder (tiny)": Autoencoder(**TINY),
         'VAE(likelihood="gaussian") (tiny)': VAE(likelihood="gaussian", **TINY),
         'VAE(likelihood="bernoulli") (tiny)': VAE(likelihood="bernoulli", **TINY),
+        'VAEGAN(likelihood="gaussian") (tiny)': VAEGAN(likelihood="gaussian", discriminator_dims=(8,), feature_dim=4,
+                                                       **TINY),
     }
     rows, failures = [], []
     for name, estimator in estimators.items():

@@ -1,6 +1,6 @@
 """scikit-learn's own estimator checks over vaelab's estimators (tiny networks, two epochs).
 
-PCA, the autoencoder and the Gaussian VAE pass every check. The Bernoulli VAE
+PCA, the autoencoder, the Gaussian VAE and the Gaussian VAE-GAN pass every check. The Bernoulli VAE
 refuses data outside [0, 1] (a Bernoulli likelihood of such values is not a
 likelihood), so the checks that feed it such data are listed as expected
 failures, each with the data it is fed; every other check must pass.
@@ -11,6 +11,7 @@ from __future__ import annotations
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from vaelab import PCA, VAE, Autoencoder
+from vaelab.estimators import VAEGAN
 
 TINY = dict(latent_dim=2, epochs=2, batch_size=64, network={"kind": "mlp", "hidden_dims": [8]}, device="cpu")
 
@@ -49,7 +50,10 @@ BERNOULLI_EXPECTED_FAILURES = {
 }
 
 
-@parametrize_with_checks([PCA(), Autoencoder(**TINY), VAE(likelihood="gaussian", **TINY)])
+@parametrize_with_checks([
+    PCA(), Autoencoder(**TINY), VAE(likelihood="gaussian", **TINY),
+    VAEGAN(likelihood="gaussian", discriminator_dims=(8,), feature_dim=4, **TINY),
+])
 def test_scikit_learn_checks(estimator, check):
     check(estimator)
 
