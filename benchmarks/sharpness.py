@@ -44,6 +44,7 @@ ROW_OPTIONS: dict[str, tuple[str, dict]] = {
     "conv": ("VAE", {**VAE_MLP, "network": "conv"}),
     "vaegan": ("VAEGAN", {"network": "conv", "batch_size": 64, "critic_input": "mean"}),
     "vaegan-nopixel": ("VAEGAN", {"network": "conv", "batch_size": 64, "pixel_weight": 0.0, "critic_input": "mean"}),
+    "vaegan-draw": ("VAEGAN", {"network": "conv", "batch_size": 64, "critic_input": "draw"}),  # conv, the defaults
     "vaegan-mlp": ("VAEGAN", VAEGAN_MLP),
     # the decoder's GAN term weighted 10 or 50 times (adversarial_weight): beside a pixel term of about 100 nats,
     # a GAN loss of about 1.4 nats moves the decoder little
