@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -84,6 +86,9 @@ def test_gaussian_with_learned_scale_matches_torch():
     assert any(p.requires_grad for p in lik.parameters())
     x, mu = torch.rand(4, 6), torch.rand(4, 6)
     torch.testing.assert_close(lik.log_prob(x, mu), Independent(Normal(mu, torch.full_like(mu, 0.3)), 1).log_prob(x))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch warns when a tensor that requires grad becomes a float
+        assert lik.config() == {"name": "gaussian", "scale": pytest.approx(0.3), "learn_scale": True}
 
 
 def test_unknown_likelihood_name_suggests_the_nearest():

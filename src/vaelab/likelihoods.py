@@ -167,7 +167,7 @@ class Gaussian(Likelihood):
         return params + self.scale * noise
 
     def config(self) -> dict[str, Any]:
-        return {"name": self.name, "scale": float(self.scale), "learn_scale": self.learn_scale}
+        return {"name": self.name, "scale": float(self.scale.detach()), "learn_scale": self.learn_scale}
 
 
 def build_likelihood(spec: str | dict[str, Any] | Likelihood) -> Likelihood:
