@@ -422,7 +422,7 @@ def _check_vae_options(config: RunConfig) -> None:
         changed = [name for name in VAE_OPTIONS if name not in taken and getattr(config, name) != _FIELD_DEFAULTS[name]]
         if changed:
             name = changed[0]
-            takes = f" (of the VAE's options it takes {', '.join(VAEGAN_OPTIONS)})" if taken else ""
+            takes = f" (of the VAE's options it takes {', '.join(taken)})" if taken else ""
             raise ConfigError(
                 f"{name} = {getattr(config, name)!r} is an option of model 'vae' (which has a posterior q(z|x) and a "
                 f"prior); model {config.model!r} does not take it{takes}. Use --model vae, or leave {name} at "
