@@ -161,6 +161,27 @@ def test_vectorized_mixed_log_prob_equals_the_per_span_loop(dtype):
         torch.testing.assert_close(grad_got, grad_want, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("where", ["categorical", "gaussian"])
+def test_mixed_log_prob_is_finite_and_exact_where_exponentials_overflow(where):
+    """Parameters whose exponentials overflow float32 (a categorical logit, or a Gaussian column's raw mean,
+    which never enters a softmax) give the per-span loop's values and gradients, not inf or NaN."""
+    spans = [["gaussian", 1], ["categorical", 3], ["categorical", 2], ["gaussian", 1]]
+    lik = build_likelihood({"name": "mixed", "spans": spans, "scale": 0.3})
+    g = torch.Generator().manual_seed(4)
+    params = torch.randn(16, lik.dim, generator=g)
+    params[:4, 1 if where == "categorical" else 0] = 120.0  # exp(120) is inf in float32
+    params.requires_grad_()
+    x = lik.sample(params.detach(), generator=g)
+    got = lik.log_prob(x, params)
+    want = _mixed_log_prob_per_span(spans, 0.3, x, params)
+    assert torch.isfinite(got).all()
+    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-4)
+    grad_got, = torch.autograd.grad(got.sum(), params)
+    grad_want, = torch.autograd.grad(want.sum(), params)
+    assert torch.isfinite(grad_got).all()
+    torch.testing.assert_close(grad_got, grad_want, rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("learn_scale", [False, True])
 @pytest.mark.parametrize("spans", [[["gaussian", 1], ["categorical", 3], ["gaussian", 1], ["categorical", 2]],
                                    [["categorical", 4], ["categorical", 1]], [["gaussian", 1], ["gaussian", 1]]],
