@@ -128,11 +128,11 @@ def evaluate(train, holdout, synth, rules, target: str, schema) -> dict:
     }  # fmt: skip
 
 
-def run_vaelab(train, rules, epochs: int, seed: int, dp_epsilon: float | None):
+def run_vaelab(train, rules, epochs: int, seed: int, dp_epsilon: float | None, conditional: bool = True):
     from vaelab.tabular import TabularVAE
 
     model = TabularVAE(constraints=rules if not isinstance(rules, Path) else str(rules), epochs=epochs, seed=seed,
-                       device="cpu", dp_epsilon=dp_epsilon)
+                       device="cpu", dp_epsilon=dp_epsilon, conditional=conditional)
     started = time.perf_counter()
     model.fit(train)
     fit_s = time.perf_counter() - started
@@ -167,7 +167,9 @@ def main() -> None:
     parser.add_argument("--sdv-default-epochs", type=int, default=300, help="TVAESynthesizer's default")
     parser.add_argument("--dp", type=float, nargs="*", default=[1.0, 10.0], help="DP epsilons for extra vaelab rows")
     parser.add_argument("--methods", nargs="+", default=["vaelab", "dp", "sdv-default", "sdv-equal"],
-                        choices=["vaelab", "dp", "sdv-default", "sdv-equal"], help="which rows to run (runs stay short)")
+                        choices=["vaelab", "vaelab-unconditional", "dp", "sdv-default", "sdv-equal"],
+                        help="which rows to run (runs stay short); vaelab-unconditional: "
+                             "TabularVAE(conditional=False), what the conditional vectors cost in fit time")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads for both vaelab and SDV (default 1: robust to other jobs on the machine)")
@@ -201,6 +203,7 @@ def main() -> None:
             train, holdout, rules, target = load_adult(args.data_dir, args.adult_rows, args.seed)
         label = f"{name} ({len(train)} rows)"
         runs = [("vaelab TabularVAE", args.epochs, None, "vaelab")]
+        runs += [("vaelab TabularVAE, conditional=False", args.epochs, "unconditional", "vaelab-unconditional")]
         runs += [(f"vaelab, DP eps={e:g}", args.epochs, e, "dp") for e in args.dp]
         if args.sdv_python:
             runs += [("SDV TVAE (defaults)", args.sdv_default_epochs, "sdv", "sdv-default")]
@@ -212,6 +215,8 @@ def main() -> None:
                 continue
             if how == "sdv":
                 synth, fit_s, sample_s = run_sdv(args.sdv_python, train, schema, epochs, args.seed, args.threads)
+            elif how == "unconditional":
+                model, synth, fit_s, sample_s = run_vaelab(train, rules, epochs, args.seed, None, conditional=False)
             else:
                 model, synth, fit_s, sample_s = run_vaelab(train, rules, epochs, args.seed, how)
                 if how is not None:

@@ -7,7 +7,8 @@
 - the training of a fit (100 epochs of 10 steps) by vaelab's trainer against
   a bare PyTorch loop over the same module, data and optimizer (fused Adam,
   shuffled index batches), interleaved: what the trainer costs beyond the
-  network and the likelihood.
+  network and the likelihood; and the bare loop over the unconditional model
+  (``conditional=False``: TVAE's network exactly), what the conditional vectors cost.
 
     OMP_NUM_THREADS=1 python benchmarks/tabular_parts.py --threads 1 --data-dir ../shared/data
 """
@@ -116,9 +117,9 @@ def trainer_against_bare_loop(model: TabularVAE, train, x_batch: torch.Tensor, r
         est._fit_table(x_all, c_all, None, False, [])
         return time.perf_counter() - start
 
-    def bare() -> float:
+    def bare(fitted, conditions: torch.Tensor | None) -> float:
         torch.manual_seed(0)
-        module = copy.deepcopy(model.module_)
+        module = copy.deepcopy(fitted)
         for p in module.parameters():  # fresh weights of the same shapes
             torch.nn.init.normal_(p, std=0.05)
         opt = torch.optim.Adam(module.parameters(), lr=1e-3, weight_decay=1e-5, fused=True)
@@ -128,14 +129,20 @@ def trainer_against_bare_loop(model: TabularVAE, train, x_batch: torch.Tensor, r
             order = torch.randperm(n, generator=g)
             for i in range(0, n, batch):
                 idx = order[i : i + batch]
-                loss = module(x_all.index_select(0, idx), c_all.index_select(0, idx)).loss
+                c = None if conditions is None else conditions.index_select(0, idx)
+                loss = module(x_all.index_select(0, idx), c).loss
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
         return time.perf_counter() - start
 
-    times = _common.interleave({"vaelab's trainer (TabularVAE, training only)": trainer,
-                                "a bare PyTorch loop over the same module": bare}, max(1, min(repeats, 5)))
+    unconditional = TabularVAE(constraints=ADULT_RULES, epochs=1, seed=0, device="cpu", conditional=False).fit(train)
+    times = _common.interleave({
+        "vaelab's trainer (TabularVAE, training only)": trainer,
+        "a bare PyTorch loop over the same module": lambda: bare(model.module_, c_all),
+        "a bare PyTorch loop over the unconditional module (conditional=False)":
+            lambda: bare(unconditional.module_, None),
+    }, max(1, min(repeats, 5)))
     print(f"\n## 100 epochs of {-(-n // batch)} steps (batch {batch}, {n} rows), interleaved\n")
     print(_common.markdown_table(["loop", "seconds (median)", "runs"],
                                  [[k, f"{_common.median(v):.2f}", _common.spread(v)] for k, v in times.items()]))
