@@ -99,6 +99,13 @@ def test_bad_rules_leave_nothing_behind(tmp_path, table, capsys, rules, message)
     assert not run.exists()
 
 
+@pytest.mark.parametrize("command", [("sample", "--out", "x.csv"), ("report",), ("resume",)])
+def test_a_missing_run_points_to_the_tabular_fit(tmp_path, capsys, command):
+    assert vaelab("tabular", command[0], tmp_path / "nothing", *command[1:]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: run directory {tmp_path / 'nothing'} does not exist; create one with `vaelab tabular fit`"
+
+
 def test_bad_file_is_one_line(tmp_path, capsys):
     path = tmp_path / "empty.csv"
     path.write_text("")

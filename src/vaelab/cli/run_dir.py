@@ -99,8 +99,8 @@ class RunDir:
     # ------------------------------------------------------------- reading
 
     @classmethod
-    def open(cls, path: str | Path) -> RunDir:
-        """An existing run directory.
+    def open(cls, path: str | Path, *, made_by: str = "vaelab train") -> RunDir:
+        """An existing run directory (``made_by``: the command that writes one, for the error messages).
 
         Raises
         ------
@@ -109,10 +109,10 @@ class RunDir:
         """
         run = cls(Path(path))
         if not run.root.is_dir():
-            raise FileNotFoundError(f"run directory {run.root} does not exist; create one with `vaelab train`")
+            raise FileNotFoundError(f"run directory {run.root} does not exist; create one with `{made_by}`")
         if not run.config_file.is_file():
             raise FileNotFoundError(
-                f"{run.root} is not a vaelab run directory (no config.toml); give a folder written by `vaelab train`"
+                f"{run.root} is not a vaelab run directory (no config.toml); give a folder written by `{made_by}`"
             )
         return run
 

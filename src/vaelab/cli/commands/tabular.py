@@ -237,7 +237,7 @@ def resume_command(run: RunArg, quiet: Quiet = False, debug: Debug = False) -> N
     """Continue an interrupted `vaelab tabular fit` from its last checkpoint."""
     console = Console(quiet=quiet)
     with console.logging():
-        run_dir = RunDir.open(run)
+        run_dir = RunDir.open(run, made_by="vaelab tabular fit")
         config = TabularRunConfig.load(run_dir)
         if run_dir.complete:
             raise InputError(f"{run_dir.root} is complete (its model/ is saved): nothing to resume")
@@ -257,7 +257,7 @@ def _conditions(items: list[str]) -> dict[str, str]:
 def _load(run: Path) -> tuple[RunDir, TabularRunConfig, Any]:
     from vaelab.estimators import load
 
-    run_dir = RunDir.open(run)
+    run_dir = RunDir.open(run, made_by="vaelab tabular fit")
     config = TabularRunConfig.load(run_dir)
     if not run_dir.complete:
         raise ModelFileError(f"{run_dir.root} has no model yet: continue it with `vaelab tabular resume {run_dir.root}`")
