@@ -237,6 +237,26 @@ def test_constraints_hold_on_every_sampled_row_and_model_round_trips(tmp_path):
     pd.testing.assert_frame_equal(again.sample(50, seed=3), model.sample(50, seed=3))
 
 
+def test_an_increment_grid_with_an_offset_holds_for_every_row_and_is_suggested_when_missing(tmp_path):
+    """Census years 1952, 1957, ...: a grid of step 5 that starts off the multiples of 5."""
+    df = small_table(300)
+    df["year"] = 1952 + 5 * np.random.default_rng(1).integers(0, 12, len(df))
+    rule = {"type": "increment", "column": "year", "step": 5}
+    with pytest.raises(InputError, match=r"row 0: \{'year': 19\d\d(\.0)?\}\); all its values lie 2 above the "
+                                         r"rule's grid: set offset: 19\d\d in the rule"):
+        tiny_model(constraints=[rule]).fit(df)
+    model = tiny_model(epochs=20, constraints=[{**rule, "offset": 1952},
+                                               {"type": "range", "column": "year", "low": 1952, "high": 2007}]).fit(df)
+    synth = model.sample(400, seed=0)
+    assert ((synth["year"] - 1952) % 5 == 0).all() and synth["year"].between(1952, 2007).all()
+    assert synth["year"].nunique() > 3  # spread over the grid, not collapsed onto one year
+    model.save(tmp_path / "m")
+    assert {"type": "increment", "column": "year", "step": 5, "offset": 1952} in [
+        c.to_dict() for c in load(tmp_path / "m").pipeline_.constraints]
+    with pytest.raises(InputError, match="offset must be a finite number"):
+        tiny_model(constraints=[{**rule, "offset": "1952"}]).fit(df)
+
+
 def test_violating_rows_are_reported_and_dropped(caplog):
     df = small_table(200)
     df.loc[:4, "age"] = 5

@@ -11,7 +11,8 @@ type                     declared as                                  how it is 
                                                                       (log of B - A); projected after rounding
 ``fixed_combinations``   ``{columns: [a, b, ...]}``                   the combinations seen in the data become
                                                                       one categorical column
-``increment``            ``{column, step}``: multiples of step        rounded to the nearest multiple
+``increment``            ``{column, step, offset}``: offset plus      rounded to the nearest such value
+                         multiples of step (offset 0 if left out)
 ``categories``           ``{column, values: [...]}``                  only labels from ``values`` are generated
 ``predicate``            Python only: ``Predicate(fn, name)``,        rejection, with a bounded number of
                          ``fn(DataFrame) -> bool array``              tries and a clear error when unmet
@@ -68,6 +69,10 @@ class Constraint:
     def is_valid(self, df: pd.DataFrame) -> np.ndarray:
         """Whether each row satisfies the constraint (missing cells do), shape (n_rows,)."""
         raise NotImplementedError
+
+    def hint(self, df: pd.DataFrame) -> str:
+        """A fix to suggest when no row of ``df`` satisfies the constraint ("" for none), starting with "; "."""
+        return ""
 
     def fit(self, df: pd.DataFrame, reparametrize: bool) -> None:
         """Learn what the transform needs from the (valid) model frame; ``reparametrize=False``: enforce only."""
@@ -321,33 +326,62 @@ class FixedCombinations(Constraint):
 @CONSTRAINTS.register("increment")
 @dataclass
 class Increment(Constraint):
-    """column is a multiple of ``step`` (rounding to fixed increments)."""
+    """column is ``offset`` plus a whole multiple of ``step`` (rounding to fixed increments).
+
+    ``offset`` (default 0) places the grid: the census years 1952, 1957, ... are
+    ``{step: 5, offset: 1952}`` (or any other year of the grid).
+    """
 
     column: str
     step: float
+    offset: float = 0.0
     type = "increment"
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.step, (int, float)) and self.step > 0):
+        if isinstance(self.step, bool) or not (isinstance(self.step, (int, float)) and self.step > 0):
             raise InputError(f"increment constraint on {self.column!r}: step must be a number > 0, got {self.step!r}")
+        if isinstance(self.offset, bool) or not (isinstance(self.offset, (int, float)) and math.isfinite(self.offset)):
+            raise InputError(
+                f"increment constraint on {self.column!r}: offset must be a finite number, got {self.offset!r}"
+            )
 
     def columns(self) -> list[str]:
         return [self.column]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": self.type, "column": self.column, "step": self.step}
+        out = {"type": self.type, "column": self.column, "step": self.step}
+        if self.offset:
+            out["offset"] = self.offset
+        return out
+
+    def _steps(self, df: pd.DataFrame) -> np.ndarray:
+        return (_numbers(df, self.column) - self.offset) / self.step
 
     def is_valid(self, df: pd.DataFrame) -> np.ndarray:
-        q = _numbers(df, self.column) / self.step
+        q = self._steps(df)
         with np.errstate(invalid="ignore"):
             return ~(np.abs(q - np.round(q)) > 1e-6)
+
+    def hint(self, df: pd.DataFrame) -> str:
+        """Where no value is on the grid but all share one remainder: the offset that puts them on it."""
+        x = _numbers(df, self.column)
+        x = x[np.isfinite(x)]
+        if x.size == 0:
+            return ""
+        remainder = np.mod(x - self.offset, self.step)
+        if np.ptp(remainder) > 1e-6 * self.step:
+            return ""
+        first = float(x[0])
+        return (f"; all its values lie {float(remainder[0]):g} above the rule's grid: set offset: {first:g} in the "
+                f"rule (values {first:g} + k * {self.step:g})")
 
     def enforce(self, df: pd.DataFrame) -> pd.DataFrame:
         bad = ~self.is_valid(df)
         if not bad.any():
             return df
         decimals = max(0, -math.floor(math.log10(self.step)) + 6)
-        return _assign(df, self.column, bad, np.round(np.round(_numbers(df, self.column) / self.step) * self.step, decimals))
+        fixed = np.round(np.round(self._steps(df)) * self.step + self.offset, decimals)
+        return _assign(df, self.column, bad, fixed)
 
 
 @CONSTRAINTS.register("categories")

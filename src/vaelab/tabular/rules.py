@@ -92,10 +92,15 @@ def check_table(df: pd.DataFrame, constraints: list[Constraint]) -> tuple[np.nda
         if not ok.any():
             raise InputError(
                 f"no row of the data satisfies constraint {c.describe()} (e.g. row 0: "
-                f"{ {col: df[col].iloc[0] for col in c.columns()} }); fix the rule or the data"
+                f"{ {col: _plain(df[col].iloc[0]) for col in c.columns()} }){c.hint(df)}; fix the rule or the data"
             )
         if not ok.all():
             bad = np.flatnonzero(~ok)
             violations.append(Violation(c.describe(), int(bad.size), [int(i) for i in bad[:10]]))
         valid &= ok
     return valid, violations
+
+
+def _plain(value: Any) -> Any:
+    """A cell as plain Python for a message (1952.0, not np.float64(1952.0))."""
+    return value.item() if isinstance(value, np.generic) else value
