@@ -257,6 +257,14 @@ def test_an_increment_grid_with_an_offset_holds_for_every_row_and_is_suggested_w
         tiny_model(constraints=[{**rule, "offset": "1952"}]).fit(df)
 
 
+def test_a_table_of_few_rows_fits_with_a_warning(caplog):
+    tiny_model(epochs=1).fit(small_table(40))
+    assert "only 40 rows to learn from" in caplog.text
+    caplog.clear()
+    tiny_model(epochs=1).fit(small_table(150))
+    assert "rows to learn from" not in caplog.text
+
+
 def test_violating_rows_are_reported_and_dropped(caplog):
     df = small_table(200)
     df.loc[:4, "age"] = 5

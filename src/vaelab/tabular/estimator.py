@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 PIPELINE_JSON, PIPELINE_TENSORS = "table.json", "table.safetensors"
+FEW_ROWS = 100  # fewer training rows than this get a warning: a model of them mostly recalls them
 
 
 class ConstraintError(VaelabError, RuntimeError):
@@ -211,6 +212,11 @@ class TabularVAE(VAE):
             seed=self.seed,
         )
         X_np = pipeline.fit_transform(df)
+        if X_np.shape[0] < FEW_ROWS:
+            logger.warning(
+                "only %d rows to learn from: synthetic rows will stay close to them; check the report's distance to "
+                "the closest record and exact-copy share before sharing them", X_np.shape[0]
+            )
         self.pipeline_ = pipeline
         self.input_shape_ = (X_np.shape[1],)
         self.n_features_in_ = X_np.shape[1]
