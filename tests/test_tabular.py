@@ -257,6 +257,33 @@ def test_an_increment_grid_with_an_offset_holds_for_every_row_and_is_suggested_w
         tiny_model(constraints=[{**rule, "offset": "1952"}]).fit(df)
 
 
+def test_codes_of_rows_and_rows_of_codes(tmp_path):
+    df = small_table(300)
+    rules = [{"type": "range", "column": "age", "low": 18, "high": 90},
+             {"type": "inequality", "low": "admitted", "high": "discharged"}]
+    model = tiny_model(epochs=30, constraints=rules).fit(df)
+    codes = model.transform(df)
+    assert codes.shape == (300, 4) and np.isfinite(codes).all()
+    np.testing.assert_allclose(model.transform(df.iloc[::-1].head(7)), codes[::-1][:7], rtol=1e-5, atol=1e-6)
+    path = tmp_path / "t.csv"
+    df.to_csv(path, index=False)
+    np.testing.assert_allclose(model.transform(str(path)), codes, rtol=1e-4, atol=1e-5)  # a CSV reads the same
+    back = model.inverse_transform(codes)
+    assert list(back.columns) == list(df.columns) and len(back) == 300
+    assert back["age"].between(18, 90).all() and (back["discharged"] >= back["admitted"]).all()
+    pd.testing.assert_frame_equal(model.reconstruct(df), back)
+    assert codes.std(0).max() > 1e-3  # rows get different codes (this table's columns are independent noise,
+    # so how much of a row its code keeps is not tested here)
+    with pytest.raises(InputError, match=r"lacks the column\(s\) \['income'\]"):
+        model.transform(df.drop(columns="income"))
+    with pytest.raises(InputError, match="a label not seen in fit"):
+        model.transform(df.assign(sex="other"))
+    with pytest.raises(InputError, match=r"2 rows of X break the model's constraints \(rows \[0, 1\]\)"):
+        model.transform(df.assign(age=[5, 6] + [40] * 298))
+    with pytest.raises(InputError, match="no likelihood score for rows"):
+        model.score(df)
+
+
 def test_a_table_of_few_rows_fits_with_a_warning(caplog):
     tiny_model(epochs=1).fit(small_table(40))
     assert "only 40 rows to learn from" in caplog.text

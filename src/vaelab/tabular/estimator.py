@@ -396,6 +396,68 @@ class TabularVAE(VAE):
             f"max_tries={self.max_tries} rounds, fewer than n={n}; relax the predicates or raise max_tries"
         )
 
+    # ------------------------------------------------------- codes of rows
+
+    def _no_condition(self, n: int) -> torch.Tensor | None:
+        """c for rows encoded or decoded without a condition: zeros (one of the training options), or None."""
+        k = self.module_.condition_dim
+        return torch.zeros(n, k, device=self._device()) if k else None
+
+    def transform(self, X: Any) -> np.ndarray:  # type: ignore[override]
+        """Latent codes of a table's rows: the posterior means, with no condition, shape (n, latent_dim).
+
+        Parameters
+        ----------
+        X : DataFrame or str
+            Rows with the columns of the fitted table (a CSV path is read); each number
+            is encoded in its likeliest mixture mode, so a row's code depends on that row only.
+
+        Raises
+        ------
+        InputError
+            For a missing column, a label not seen in fit, or rows that break the constraints.
+        """
+        from vaelab.tabular.io import read_table
+
+        check_is_fitted(self)
+        vectors = torch.from_numpy(self.pipeline_.transform(read_table(X, encoding=self.encoding, name="X")))
+        codes = self._map(lambda module, x: module.encode(x, self._no_condition(x.shape[0])).mean, vectors)
+        return codes.numpy()
+
+    def inverse_transform(self, Z: Any) -> pd.DataFrame:  # type: ignore[override]
+        """Rows decoded from latent codes (n, latent_dim), with no condition: each part's most probable
+        value (the mean of its Gaussian head, the likeliest label), rounded and projected onto the
+        constraints as in :meth:`sample`; a DataFrame of the fitted table's columns."""
+        from vaelab.validation import as_tensor, check_example_shape
+
+        check_is_fitted(self)
+        Zt = as_tensor(Z, name="Z", max_rank=2)
+        check_example_shape(Zt, (self.module_.latent_dim,), name="Z", owner=type(self).__name__)
+        means = self._map(lambda module, z: module.decode_mean(z, self._no_condition(z.shape[0])), Zt)
+        return self.pipeline_.decode(means.numpy())
+
+    def reconstruct(self, X: Any) -> pd.DataFrame:  # type: ignore[override]
+        """``inverse_transform(transform(X))``: the rows as the model reproduces them from their codes."""
+        return self.inverse_transform(self.transform(X))
+
+    def score_samples(self, X: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Not offered for tables: see :meth:`score`."""
+        return self.score(X)
+
+    def score(self, X: Any, *args: Any, **kwargs: Any) -> float:  # type: ignore[override]
+        """Not offered for tables: raises :class:`~vaelab.errors.InputError`.
+
+        The model's likelihood is over the encoded vectors (a sampled mixture mode and a
+        normalized offset per number), not over the table's values, so its figure would
+        compare with nothing. The quality report (:func:`vaelab.tabular.quality_report`,
+        ``vaelab tabular report``) scores a model's rows against real ones.
+        """
+        raise InputError(
+            "TabularVAE has no likelihood score for rows: its likelihood is over the encoded vectors, not the table's "
+            "values, and would compare with nothing; score synthetic rows with vaelab.tabular.quality_report or "
+            "`vaelab tabular report`"
+        )
+
     def _draw_vectors(self, n: int, generator: torch.Generator, conditions: dict[str, Any] | None) -> np.ndarray:
         """n data vectors: z from the prior, c as asked (or from its training distribution), x from p(x | z, c)."""
         module = self.module_

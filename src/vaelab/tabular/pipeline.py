@@ -100,6 +100,30 @@ class TablePipeline:
         self.transformer.fit(frame, kinds, uncapped=uncapped)
         return self.transformer.transform(frame)
 
+    def transform(self, df: pd.DataFrame, name: str = "X") -> np.ndarray:
+        """Rows of a table with the fitted columns as vectors, float32 (n, output_dim); each number in its likeliest
+        mode.
+
+        Raises
+        ------
+        InputError
+            If a column is missing, a label was not seen in fit, or rows break the constraints
+            (the model has no code for them).
+        """
+        coerced = self.schema.read(df, name)
+        ok = np.ones(len(coerced), dtype=bool)
+        for c in self.constraints:
+            ok &= c.is_valid(coerced)
+        if not ok.all():
+            bad = np.flatnonzero(~ok)
+            raise InputError(f"{bad.size} rows of {name} break the model's constraints (rows {bad[:10].tolist()}): "
+                             "they have no code; leave them out")
+        frame = self._model_frame(coerced)
+        for c in self.constraints:
+            if c.reparametrize:
+                frame = c.transform(frame)
+        return self.transformer.transform(frame, draw_modes=False)
+
     def _model_frame(self, coerced: pd.DataFrame) -> pd.DataFrame:
         import pandas as pd
 

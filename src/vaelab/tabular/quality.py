@@ -296,13 +296,7 @@ def validity(pipeline: Any, synth: pd.DataFrame) -> dict[str, Any]:
 
 def as_schema(df: pd.DataFrame, schema: Any) -> pd.DataFrame:
     """Real rows read as the model's schema reads them: the same kinds, dtypes and rounding."""
-    from vaelab.tabular.schema import KINDS, Schema
-
-    declared = {c.name: {"type": c.kind} for c in schema.columns if c.kind in KINDS[:4]}
-    for c in schema.columns:
-        if c.kind == "numeric":
-            declared[c.name]["integer"] = c.integer
-    return schema.finalize(Schema.infer(df[schema.names], {"columns": declared})[1])
+    return schema.finalize(schema.read(df))
 
 
 def quality_report(

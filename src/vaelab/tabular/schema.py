@@ -136,6 +136,24 @@ class Schema:
             out[str(name)] = values
         return schema, pd.DataFrame(out, index=df.index)
 
+    def read(self, df: pd.DataFrame, name: str = "X") -> pd.DataFrame:
+        """Rows of another table with these columns, coerced as :meth:`infer` coerced the table the schema came from.
+
+        Raises
+        ------
+        InputError
+            If ``df`` lacks one of the schema's columns.
+        """
+        missing = [c for c in self.names if c not in df.columns]
+        if missing:
+            raise InputError(f"{name} lacks the column(s) {missing} of the table the model was fitted on; its columns: "
+                             f"{[str(c) for c in df.columns]}")
+        declared: dict[str, dict[str, Any]] = {c.name: {"type": c.kind} for c in self.columns if c.kind in KINDS[:4]}
+        for c in self.columns:
+            if c.kind == "numeric":
+                declared[c.name]["integer"] = c.integer
+        return type(self).infer(df[self.names], {"columns": declared})[1]
+
     # ------------------------------------------------------------- finishing
 
     def finalize(self, df: pd.DataFrame) -> pd.DataFrame:

@@ -190,8 +190,13 @@ class TableTransformer:
 
     # ------------------------------------------------------------ transform
 
-    def transform(self, df: pd.DataFrame) -> np.ndarray:
-        """The table as float32 vectors, shape (n_rows, output_dim)."""
+    def transform(self, df: pd.DataFrame, *, draw_modes: bool = True) -> np.ndarray:
+        """The table as float32 vectors, shape (n_rows, output_dim).
+
+        A number's mode is drawn from its posterior over the modes (seeded; what training sees, as in
+        Xu et al. 2019), or with ``draw_modes=False`` the most probable one, so that each row's vector
+        depends on that row only.
+        """
         rng = np.random.default_rng(self.seed)
         n = len(df)
         parts = []
@@ -201,7 +206,7 @@ class TableTransformer:
                 missing = np.isnan(values)
                 filled = np.where(missing, c.means[np.argmax(c.weights)], values)
                 post = c.mode_posterior(filled)
-                mode = (post.cumsum(1) > rng.random((n, 1))).argmax(1)  # k ~ p(k | x)
+                mode = (post.cumsum(1) > rng.random((n, 1))).argmax(1) if draw_modes else post.argmax(1)  # k ~ p(k | x)
                 alpha = np.clip((filled - c.means[mode]) / (4 * c.stds[mode]), -0.99, 0.99)
                 parts += [alpha[:, None], np.eye(len(c.means))[mode]]
                 if c.has_missing:
