@@ -75,6 +75,25 @@ def denormals_flushed(enabled: bool = True) -> Iterator[None]:
             torch.set_flush_denormal(False)
 
 
+@contextmanager
+def denormals_kept() -> Iterator[None]:
+    """Keep denormal floats in the block (this thread), then restore the setting: the inverse of
+    :func:`denormals_flushed`, for code outside training whose float64 results need them.
+
+    scikit-learn's variational mixtures (the table transformer's) take logs of tiny float64
+    weights: flushed to zero, a log is -inf and the fit's lower bound becomes NaN
+    (a RuntimeWarning, and a convergence test that never passes).
+    """
+    if not flushing_denormals():
+        yield
+        return
+    torch.set_flush_denormal(False)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(True)
+
+
 def flush_denormals_in_process() -> bool:
     """Flush denormal floats to zero for the rest of a process vaelab owns (the CLI's).
 

@@ -100,7 +100,9 @@ def _fit_modes(values: np.ndarray, n_modes: int, seed: int) -> tuple[np.ndarray,
 
     from sklearn.exceptions import ConvergenceWarning
 
-    with warnings.catch_warnings():
+    from vaelab._runtime import denormals_kept
+
+    with warnings.catch_warnings(), denormals_kept():  # the CLI flushes denormals process-wide; the mixture needs them
         warnings.simplefilter("ignore", ConvergenceWarning)
         bgm.fit(values.reshape(-1, 1))
     keep = bgm.weights_ > MODE_WEIGHT
