@@ -90,6 +90,8 @@ def check_table(df: pd.DataFrame, constraints: list[Constraint]) -> tuple[np.nda
     for c in constraints:
         ok = c.is_valid(df)
         if not ok.any():
+            from vaelab.tabular.transformer import _plain  # (imports torch; only on this error)
+
             raise InputError(
                 f"no row of the data satisfies constraint {c.describe()} (e.g. row 0: "
                 f"{ {col: _plain(df[col].iloc[0]) for col in c.columns()} }){c.hint(df)}; fix the rule or the data"
@@ -99,8 +101,3 @@ def check_table(df: pd.DataFrame, constraints: list[Constraint]) -> tuple[np.nda
             violations.append(Violation(c.describe(), int(bad.size), [int(i) for i in bad[:10]]))
         valid &= ok
     return valid, violations
-
-
-def _plain(value: Any) -> Any:
-    """A cell as plain Python for a message (1952.0, not np.float64(1952.0))."""
-    return value.item() if isinstance(value, np.generic) else value

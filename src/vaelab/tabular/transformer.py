@@ -218,8 +218,10 @@ class TableTransformer:
                 other = index.get(OTHER)
                 codes = np.array([index.get(_plain(v), other if other is not None else -1) for v in df[c.name]])
                 if (codes < 0).any():
-                    bad = df[c.name].iloc[int(np.argmax(codes < 0))]
-                    raise InputError(f"column {c.name!r} holds {bad!r}, a label not seen in fit; known: {c.categories[:10]}")
+                    bad = _plain(df[c.name].iloc[int(np.argmax(codes < 0))])
+                    raise InputError(
+                        f"column {c.name!r} holds {bad!r}, a label not seen in fit; known: {c.categories[:10]}"
+                    )
                 parts.append(np.eye(len(c.categories))[codes])
         return np.concatenate(parts, axis=1).astype(np.float32) if parts else np.zeros((n, 0), np.float32)
 
