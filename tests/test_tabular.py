@@ -301,6 +301,10 @@ def test_codes_of_rows_and_rows_of_codes(tmp_path):
         model.transform(df.drop(columns="income"))
     with pytest.raises(InputError, match="a label not seen in fit"):
         model.transform(df.assign(sex="other"))
+    with pytest.raises(InputError, match=r"column 'age' of X has a missing or unreadable cell \(row 3\), and it had "
+                                         "none when the model was fitted"):
+        model.transform(df.assign(age=[40, 41, 42, "old"] + [40] * 296))
+    assert np.isfinite(model.transform(df.assign(income=np.nan))).all()  # income had missing cells in fit
     with pytest.raises(InputError, match=r"2 rows of X break the model's constraints \(rows \[0, 1\]\)"):
         model.transform(df.assign(age=[5, 6] + [40] * 298))
     with pytest.raises(InputError, match="no likelihood score for rows"):

@@ -127,7 +127,7 @@ def raise_not_finite(t: Tensor, name: str) -> None:
     """Raise the error for NaN or infinite values in ``t``, with their counts."""
     n_nan, n_inf = int(torch.isnan(t).sum()), int(torch.isinf(t).sum())
     raise InputError(
-        f"{name} contains {n_nan} NaN and {n_inf} infinite values; remove or impute them before fitting"
+        f"{name} contains {n_nan} NaN and {n_inf} infinite values; remove or impute them first"
     )
 
 

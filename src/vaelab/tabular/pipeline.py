@@ -111,6 +111,11 @@ class TablePipeline:
             (the model has no code for them).
         """
         coerced = self.schema.read(df, name)
+        for spec in self.schema.columns:
+            missing = coerced[spec.name].isna().to_numpy()
+            if spec.kind not in ("constant", "empty") and spec.missing_rate == 0 and missing.any():
+                raise InputError(f"column {spec.name!r} of {name} has a missing or unreadable cell (row "
+                                 f"{int(np.argmax(missing))}), and it had none when the model was fitted")
         ok = np.ones(len(coerced), dtype=bool)
         for c in self.constraints:
             ok &= c.is_valid(coerced)
