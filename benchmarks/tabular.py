@@ -128,11 +128,12 @@ def evaluate(train, holdout, synth, rules, target: str, schema) -> dict:
     }  # fmt: skip
 
 
-def run_vaelab(train, rules, epochs: int, seed: int, dp_epsilon: float | None, conditional: bool = True):
+def run_vaelab(train, rules, epochs: int, seed: int, dp_epsilon: float | None, conditional: bool = True,
+               options: dict | None = None):
     from vaelab.tabular import TabularVAE
 
     model = TabularVAE(constraints=rules if not isinstance(rules, Path) else str(rules), epochs=epochs, seed=seed,
-                       device="cpu", dp_epsilon=dp_epsilon, conditional=conditional)
+                       device="cpu", dp_epsilon=dp_epsilon, conditional=conditional, **(options or {}))
     started = time.perf_counter()
     model.fit(train)
     fit_s = time.perf_counter() - started
@@ -170,6 +171,9 @@ def main() -> None:
                         choices=["vaelab", "vaelab-unconditional", "dp", "sdv-default", "sdv-equal"],
                         help="which rows to run (runs stay short); vaelab-unconditional: "
                              "TabularVAE(conditional=False), what the conditional vectors cost in fit time")
+    parser.add_argument("--vaelab-options", type=json.loads, default={},
+                        help='TabularVAE options for the vaelab rows, as JSON, e.g. \'{"latent_dim": 32}\' '
+                             "(default: none, the estimator's defaults)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads for both vaelab and SDV (default 1: robust to other jobs on the machine)")
@@ -202,8 +206,9 @@ def main() -> None:
         else:
             train, holdout, rules, target = load_adult(args.data_dir, args.adult_rows, args.seed)
         label = f"{name} ({len(train)} rows)"
-        runs = [("vaelab TabularVAE", args.epochs, None, "vaelab")]
-        runs += [("vaelab TabularVAE, conditional=False", args.epochs, "unconditional", "vaelab-unconditional")]
+        given = f" {json.dumps(args.vaelab_options)}" if args.vaelab_options else ""
+        runs = [(f"vaelab TabularVAE{given}", args.epochs, None, "vaelab")]
+        runs += [(f"vaelab TabularVAE{given}, conditional=False", args.epochs, "unconditional", "vaelab-unconditional")]
         runs += [(f"vaelab, DP eps={e:g}", args.epochs, e, "dp") for e in args.dp]
         if args.sdv_python:
             runs += [("SDV TVAE (defaults)", args.sdv_default_epochs, "sdv", "sdv-default")]
@@ -216,9 +221,11 @@ def main() -> None:
             if how == "sdv":
                 synth, fit_s, sample_s = run_sdv(args.sdv_python, train, schema, epochs, args.seed, args.threads)
             elif how == "unconditional":
-                model, synth, fit_s, sample_s = run_vaelab(train, rules, epochs, args.seed, None, conditional=False)
+                model, synth, fit_s, sample_s = run_vaelab(train, rules, epochs, args.seed, None, conditional=False,
+                                                           options=args.vaelab_options)
             else:
-                model, synth, fit_s, sample_s = run_vaelab(train, rules, epochs, args.seed, how)
+                model, synth, fit_s, sample_s = run_vaelab(train, rules, epochs, args.seed, how,
+                                                           options=args.vaelab_options)
                 if how is not None:
                     method += f" (spent {model.privacy_['epsilon']:.2g} at delta {model.privacy_['delta']:.0e})"
             m = evaluate(train, holdout, synth, rules, target, schema)
