@@ -80,6 +80,36 @@ def test_resume_continues_an_interrupted_fit(tmp_path, table):
     assert (run / "model" / "config.json").is_file()
 
 
+def test_the_cli_network_defaults_are_the_estimators_and_hidden_dims_are_recorded(tmp_path, table, capsys):
+    from vaelab import load
+    from vaelab.cli.commands.tabular import TabularRunConfig
+    from vaelab.tabular.estimator import DEFAULT_HIDDEN_DIMS, DEFAULT_LATENT_DIM
+
+    defaults = TabularRunConfig(data="x.csv")
+    assert (defaults.latent_dim, tuple(defaults.hidden_dims)) == (DEFAULT_LATENT_DIM, DEFAULT_HIDDEN_DIMS)
+    data, _ = table
+    run = tmp_path / "run"
+    assert vaelab("tabular", "fit", data, "--out", run, "--hidden-dims", "16,8", *SMALL) == 0
+    assert "hidden_dims = [\n    16,\n    8,\n]" in (run / "config.toml").read_text()
+    assert load(run / "model").module_.config.network.hidden_dims == (16, 8)
+    assert vaelab("tabular", "fit", data, "--out", tmp_path / "bad", "--hidden-dims", "16,x", *SMALL) == 2
+    assert "--hidden-dims must be comma-separated integers" in capsys.readouterr().err
+
+
+def test_a_run_from_before_hidden_dims_resumes_with_the_sizes_of_then(tmp_path, table):
+    """config.toml files written before the key existed: TabularVAE's default network then (128-128)."""
+    data, _ = table
+    run = tmp_path / "run"
+    assert vaelab("tabular", "fit", data, "--out", run, "--hidden-dims", "128,128", *SMALL) == 0
+    config = run / "config.toml"
+    config.write_text("\n".join(line for line in config.read_text().splitlines()
+                                if not line.startswith(("hidden_dims", "    1")) and line != "]") + "\n")
+    assert "hidden_dims" not in config.read_text()
+    shutil.rmtree(run / "model")
+    assert vaelab("tabular", "resume", run, "--quiet") == 0
+    assert (run / "model" / "config.json").is_file()
+
+
 @pytest.mark.parametrize(
     "rules, message",
     [
