@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 PIPELINE_JSON, PIPELINE_TENSORS = "table.json", "table.safetensors"
 #: the default network: TVAE's hidden layers with a latent of 32 instead of 128, which scored a higher quality on
-#: four of five tables and the same on the fifth, in about four fifths of the fit time (benchmarks/tabular_sizes.py)
+#: four of five tables and the same on the fifth, in 63-86% of the fit time (benchmarks/tabular_sizes.py)
 DEFAULT_LATENT_DIM, DEFAULT_HIDDEN_DIMS = 32, (128, 128)
 FEW_ROWS = 100  # fewer training rows than this get a warning: a model of them mostly recalls them
 
@@ -64,8 +64,8 @@ class TabularVAE(VAE):
         As for :class:`~vaelab.VAE`. The defaults are TVAE's (two hidden layers of 128, batch
         500, weight decay 1e-5) but for the latent, 32 instead of 128: over three seeds it scored
         a higher quality on GBSG2, UCI Adult and two other tables and the same on a fifth, in
-        about four fifths of the fit time (``benchmarks/tabular_sizes.py``). Hidden layers of 64
-        (``network={"kind": "mlp", "hidden_dims": [64, 64]}``) fit in about half TVAE's time,
+        63-86% of the fit time (``benchmarks/tabular_sizes.py``). Hidden layers of 64
+        (``network={"kind": "mlp", "hidden_dims": [64, 64]}``) fit in 51-72% of TVAE's time,
         with about TVAE's quality.
     beta : float
         KL weight; 0.5 matches TVAE's reconstruction weight of 2.

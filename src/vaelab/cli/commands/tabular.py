@@ -188,8 +188,8 @@ def fit_command(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Rows per batch.")] = 500,
     latent_dim: Annotated[int, typer.Option("--latent-dim", min=1, help="Size of the latent code.")] = 32,
     hidden_dims: Annotated[
-        str, typer.Option("--hidden-dims", help="Comma-separated widths of the hidden layers (64,64 fits in about "
-                                                "half the time, with somewhat lower quality).")
+        str, typer.Option("--hidden-dims", help="Comma-separated widths of the hidden layers (64,64 fits faster, "
+                                                "with a somewhat lower quality on most tables).")
     ] = "128,128",
     dp_epsilon: Annotated[Optional[float], typer.Option("--dp-epsilon", min=0.0, help="Train with DP-SGD to this epsilon.")] = None,
     dp_delta: Annotated[Optional[float], typer.Option("--dp-delta", help="DP delta. [default: 1/(10 n)]")] = None,
