@@ -64,15 +64,11 @@ def denormals_flushed(enabled: bool = True) -> Iterator[None]:
     before any, so all of its threads flush). Where the CPU cannot flush
     (``set_flush_denormal`` returns False) the block runs unchanged.
     """
-    if not enabled or flushing_denormals():
+    if not enabled:
         yield
         return
-    changed = torch.set_flush_denormal(True)
-    try:
+    with _flush_denormal_set(True):
         yield
-    finally:
-        if changed:
-            torch.set_flush_denormal(False)
 
 
 @contextmanager
@@ -84,14 +80,22 @@ def denormals_kept() -> Iterator[None]:
     weights: flushed to zero, a log is -inf and the fit's lower bound becomes NaN
     (a RuntimeWarning, and a convergence test that never passes).
     """
-    if not flushing_denormals():
+    with _flush_denormal_set(False):
+        yield
+
+
+@contextmanager
+def _flush_denormal_set(flush: bool) -> Iterator[None]:
+    """This thread's flushing set to ``flush`` in the block, then restored (unchanged where the CPU cannot flush)."""
+    if flushing_denormals() == flush:
         yield
         return
-    torch.set_flush_denormal(False)
+    changed = torch.set_flush_denormal(flush) or not flush  # turning flushing off always succeeds
     try:
         yield
     finally:
-        torch.set_flush_denormal(True)
+        if changed:
+            torch.set_flush_denormal(not flush)
 
 
 def flush_denormals_in_process() -> bool:

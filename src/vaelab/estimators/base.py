@@ -162,10 +162,15 @@ class EncoderDecoderEstimator(TransformerMixin, BaseEstimator):
         -------
         ndarray (or Tensor) of shape (n, *input_shape)
         """
-        check_is_fitted(self)
-        Zt = as_tensor(Z, name="Z", max_rank=2, keep_float64=True)
-        check_example_shape(Zt, (self.module_.latent_dim,), name="Z", owner=type(self).__name__)
+        Zt = self._check_Z(Z)
         return _like_input(self._map(lambda module, z: module.decode_mean(z), Zt), Z)
+
+    def _check_Z(self, Z: Any, *, keep_float64: bool = True) -> Tensor:
+        """Codes ``Z`` checked against the fitted model (n, latent_dim) and converted."""
+        check_is_fitted(self)
+        Zt = as_tensor(Z, name="Z", max_rank=2, keep_float64=keep_float64)
+        check_example_shape(Zt, (self.module_.latent_dim,), name="Z", owner=type(self).__name__)
+        return Zt
 
     def reconstruct(self, X: Any) -> Any:
         """Encode and decode ``X``: returns E[x | z = mean code], same shape as ``X``."""

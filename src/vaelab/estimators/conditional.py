@@ -27,7 +27,7 @@ from torch import Tensor
 from vaelab.errors import InputError
 from vaelab.estimators.base import _like_input
 from vaelab.estimators.conditions import ConditionEncoding
-from vaelab.validation import as_tensor, check_example_shape, check_is_fitted
+from vaelab.validation import check_is_fitted
 
 
 def _source_condition(source: Any) -> Tensor | None:
@@ -130,9 +130,7 @@ class ConditionalMixin:
 
     def inverse_transform(self, Z: Any, y: Any = None) -> Any:
         """Decode codes of shape (n, latent_dim) (given ``y`` for a conditional model) to data space."""
-        check_is_fitted(self)
-        Zt = as_tensor(Z, name="Z", max_rank=2, keep_float64=True)
-        check_example_shape(Zt, (self.module_.latent_dim,), name="Z", owner=type(self).__name__)
+        Zt = self._check_Z(Z)
         C = self._conditions(y, Zt.shape[0])
         return _like_input(self._map_conditioned(lambda m, z, c: m.decode_mean(z, c), Zt, C), Z)
 

@@ -113,14 +113,9 @@ class VAEGAN(VAE):
     def _critic_input(self) -> str:
         if self.critic_input != "auto":
             return str(self.critic_input)
-        binary_data = getattr(self, "_binary_data", False) and self._likelihood_name() == "bernoulli"
+        binary_data = getattr(self, "_binary_data", False) and self._likelihood_config()["name"] == "bernoulli"
         binary = bool(self.binarize) or binary_data
         return "draw" if binary else "mean"
-
-    def _likelihood_name(self) -> str:
-        from vaelab.likelihoods import build_likelihood
-
-        return build_likelihood(self.likelihood).name
 
     def _build_module(self, n_train: int) -> VAEGANModel:
         return VAEGANModel(self._module_config(n_train))

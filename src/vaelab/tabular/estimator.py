@@ -436,11 +436,7 @@ class TabularVAE(VAE):
         """Rows decoded from latent codes (n, latent_dim), with no condition: each part's most probable
         value (the mean of its Gaussian head, the likeliest label), rounded and projected onto the
         constraints as in :meth:`sample`; a DataFrame of the fitted table's columns."""
-        from vaelab.validation import as_tensor, check_example_shape
-
-        check_is_fitted(self)
-        Zt = as_tensor(Z, name="Z", max_rank=2)
-        check_example_shape(Zt, (self.module_.latent_dim,), name="Z", owner=type(self).__name__)
+        Zt = self._check_Z(Z, keep_float64=False)
         means = self._map(lambda module, z: module.decode_mean(z, self._no_condition(z.shape[0])), Zt)
         return self.pipeline_.decode(means.numpy())
 

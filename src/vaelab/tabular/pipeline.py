@@ -116,9 +116,7 @@ class TablePipeline:
             if spec.kind not in ("constant", "empty") and spec.missing_rate == 0 and missing.any():
                 raise InputError(f"column {spec.name!r} of {name} has a missing or unreadable cell (row "
                                  f"{int(np.argmax(missing))}), and it had none when the model was fitted")
-        ok = np.ones(len(coerced), dtype=bool)
-        for c in self.constraints:
-            ok &= c.is_valid(coerced)
+        ok = self.valid(coerced)
         if not ok.all():
             bad = np.flatnonzero(~ok)
             raise InputError(f"{bad.size} rows of {name} break the model's constraints (rows {bad[:10].tolist()}): "
