@@ -236,7 +236,9 @@ def test_evaluate_vae_reports_bounds_diagnostics_and_warnings(pixels):
     assert len(result["kl_per_dim"]) == 3 and sum(result["kl_per_dim"]) == pytest.approx(result["kl"], rel=1e-4)
     assert result["nll_samples_per_second"] > 0 and "bits_per_dim" not in result  # Bernoulli: not a density
     assert any("Bernoulli likelihood on grey levels" in w for w in result["warnings"])
-    assert all(isinstance(v, (float, list)) for v in result.values())
+    settings = {"n_examples": 64, "seed": 0, "nll_samples": 100.0}  # the figures follow the settings
+    assert {k: result[k] for k in settings} == settings
+    assert all(isinstance(v, (float, list)) for k, v in result.items() if k not in ("n_examples", "seed"))
 
 
 def test_evaluate_gaussian_vae_on_8bit_data_reports_bits_per_dim(pixels):

@@ -10,6 +10,7 @@ either the old file or the new one, never half of one.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -132,3 +133,23 @@ def atomic_directory(path: str | os.PathLike[str], *, overwrite: bool = False) -
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as JSON data: NumPy/torch scalars and arrays become numbers and lists, NaN and infinities None.
+
+    Dicts (keys made strings), lists and tuples are converted element by element.
+
+    >>> import numpy as np
+    >>> jsonable({"a": np.float32(0.5), 1: (np.arange(2), float("nan"))})
+    {'a': 0.5, '1': [[0, 1], None]}
+    """
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "tolist"):
+        return jsonable(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -22,6 +22,8 @@ import torch
 
 from vaelab.errors import InputError
 from vaelab.metrics import discrete, features, reconstruction
+from vaelab.metrics.bounds import importance_sampled_nll
+from vaelab.validation import check_int
 
 DIGITS = list(range(10))
 
@@ -81,14 +83,11 @@ def evaluate_conditional(
     -------
     dict of floats plus ``notes`` (how each figure was computed) and ``warnings`` (empty).
     """
-    from vaelab.metrics.evaluate import _binarize_note, importance_sampled_nll
-    from vaelab.validation import check_int
-
     nll_samples = check_int(nll_samples, "nll_samples", low=0)
     x = estimator._check_X(X)
     notes: list[str] = []
     if binarize_seed is not None:
-        notes += _binarize_note(x, check_int(binarize_seed, "binarize_seed"))
+        notes += discrete.binarize_note(x, check_int(binarize_seed, "binarize_seed"))
         if not discrete.is_binary(x):
             x = discrete.binarize_once(x, binarize_seed)
     recon = torch.as_tensor(np.asarray(estimator.reconstruct(x, y)))

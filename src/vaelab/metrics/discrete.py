@@ -31,6 +31,9 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from vaelab.errors import InputError
+from vaelab.metrics.bounds import importance_sampled_log_likelihood
+
 #: the statement printed beside every bits-per-dimension figure
 DEQUANTIZATION_NOTE = (
     "bits_per_dim: 8-bit data y in {0..255} dequantized as x = (y + u)/256, u ~ U[0,1), one draw per value; "
@@ -116,6 +119,23 @@ def binarize_once(x: Tensor, seed: int = BINARIZE_SEED) -> Tensor:
     return torch.bernoulli(x.detach().cpu(), generator=generator).to(x.device)
 
 
+def binarize_note(x: Tensor, seed: int) -> list[str]:
+    """The note on ``binarize_seed`` for ``x``, or an error if ``x`` is not grey levels in [0, 1]."""
+    if is_binary(x):
+        return [f"X is binary already: scored as given (binarize_seed = {seed} was not needed)"]
+    low, high = float(x.min()), float(x.max())
+    if low < 0.0 or high > 1.0:
+        raise InputError(
+            f"binarize_seed needs X with grey levels in [0, 1], got values in [{low:.4g}, {high:.4g}]; "
+            "scale X to [0, 1] or leave binarize_seed out"
+        )
+    return [
+        f"X was binarized once before every figure, as the model was trained on binarized data: each value is 1 "
+        f"with probability its grey level, drawn with seed {seed} (binarize_seed); the figures are likelihoods of "
+        "that binary data"
+    ]
+
+
 def bits_per_dim(
     log_likelihood: Tensor | float, n_dims: int, *, dequantized: bool = True, levels: int = 256
 ) -> float:
@@ -163,8 +183,6 @@ def model_bits_per_dim(
         The bits per dimension and a note saying how it was computed; None for
         a model without a density of x (an autoencoder, a Bernoulli VAE).
     """
-    from vaelab.metrics.bounds import importance_sampled_log_likelihood
-
     module = estimator.module_
     x_deq = dequantize(x, levels=levels, generator=torch.Generator().manual_seed(seed))
     n_dims = math.prod(x.shape[1:])

@@ -29,20 +29,27 @@ Tipping & Bishop 1999, "Probabilistic Principal Component Analysis", J. R. Stat.
 from __future__ import annotations
 
 import math
-import os
-import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from torch import Tensor
 
 from vaelab.errors import InputError
-from vaelab.estimators import PCA, VAE, EncoderDecoderEstimator
-from vaelab.metrics import discrete, fid, latent, reconstruction
+from vaelab.metrics import discrete, latent, reconstruction
 from vaelab.metrics import features as feature_nets
-from vaelab.metrics.bounds import DEFAULT_MEMORY_BUDGET_MB, elbo_terms, importance_sampled_log_likelihood
+from vaelab.metrics.bounds import (
+    DEFAULT_MEMORY_BUDGET_MB,
+    elbo_terms,
+    importance_sampled_log_likelihood,
+    importance_sampled_nll,
+)
+from vaelab.metrics.conditional import evaluate_conditional
+from vaelab.metrics.mig import DEFAULT_BINS, mutual_information_gap
+from vaelab.metrics.sample_quality import NO_FEATURES_NOTE, feature_classifier, sample_quality_figures
+from vaelab.models import PCAModel, VAEModel
 from vaelab.priors import StandardNormal
+from vaelab.serialization import jsonable
 from vaelab.validation import check_int
 
 #: (stage, done, total) -> None; stages: "nll", "nll_dequantized"
@@ -51,6 +58,29 @@ Progress = Callable[[str, int, int], None]
 BATCH = 1000
 #: posterior draws per example behind mutual_information and aggregate_kl
 MI_DRAWS = 10
+
+
+class FittedEstimator(Protocol):
+    """What :func:`evaluate` uses of a fitted estimator (``PCA``, ``Autoencoder``, ``VAE`` and their kin answer it).
+
+    The kind of model is read from the fitted module ``module_``
+    (:class:`~vaelab.models.VAEModel` and its subclasses,
+    :class:`~vaelab.models.PCAModel`, else an autoencoder), never from the
+    estimator's class: metrics sit below the estimators.
+    """
+
+    module_: Any
+    input_shape_: tuple[int, ...]
+
+    def _check_X(self, X: Any, name: str = "X") -> Tensor: ...
+
+    def _device(self) -> torch.device: ...
+
+    def reconstruct(self, X: Any) -> Any: ...
+
+    def transform(self, X: Any) -> Any: ...
+
+    def score(self, X: Any, y: Any = None) -> float: ...
 
 
 def _generator(device: torch.device, seed: int) -> torch.Generator:
@@ -65,7 +95,7 @@ def _is_continuous(module: Any) -> bool:
     return module.likelihood.name != "bernoulli"
 
 
-def _reconstruction_metrics(estimator: EncoderDecoderEstimator, x: Tensor, binary: bool) -> dict[str, float]:
+def _reconstruction_metrics(estimator: FittedEstimator, x: Tensor, binary: bool) -> dict[str, float]:
     recon = estimator.reconstruct(x)
     out = {
         "mse": reconstruction.mean_squared_error(x, recon),
@@ -74,42 +104,6 @@ def _reconstruction_metrics(estimator: EncoderDecoderEstimator, x: Tensor, binar
     if binary:
         out["bce"] = float(reconstruction.binary_cross_entropy(x, recon).mean())
     return out
-
-
-def importance_sampled_nll(
-    module: Any,
-    x: Tensor,
-    k: int,
-    *,
-    seed: int,
-    c: Tensor | None = None,
-    memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB,
-    progress: Callable[[int, int], None] | None = None,
-) -> tuple[dict[str, float], str]:
-    """The importance-sampled NLL -L_k of a VAE module on x (given conditions ``c``): figures and their note.
-
-    Returns ``nll``, ``nll_stderr`` (over examples), ``nll_samples``, ``nll_seconds`` and
-    ``nll_samples_per_second``; the draws are seeded with ``seed + 1``.
-    """
-    n = x.shape[0]
-    started = time.perf_counter()
-    ll = importance_sampled_log_likelihood(
-        module, x, k, c=c, generator=_generator(x.device, seed + 1), memory_budget_mb=memory_budget_mb,
-        progress=progress,
-    ).double()
-    seconds = time.perf_counter() - started
-    values = dict(
-        nll=float(-ll.mean()), nll_stderr=float(ll.std() / math.sqrt(n)) if n > 1 else float("nan"),
-        nll_samples=float(k), nll_seconds=seconds,
-        nll_samples_per_second=n * k / seconds if seconds > 0 else float("nan"),
-    )
-    kind = "a density (nats)" if _is_continuous(module) else "a discrete log-probability (nats)"
-    given = "" if c is None else " given the conditions"
-    note = (
-        f"nll = -(1/N) sum_x log (1/k) sum_i p(x,z_i)/q(z_i|x) with k = {k} (Burda et al. 2016){given}, "
-        f"a stochastic upper bound on -log p(x), {kind}; nll_stderr is its standard error over examples"
-    )
-    return values, note
 
 
 def _vae_likelihood(
@@ -161,7 +155,7 @@ def _vae_likelihood(
     return out, notes
 
 
-def _pca_likelihood(estimator: PCA, x: Tensor, *, seed: int, eight_bit: bool) -> tuple[dict[str, float], list[str]]:
+def _pca_likelihood(estimator: FittedEstimator, x: Tensor, *, seed: int, eight_bit: bool) -> tuple[dict[str, float], list[str]]:
     module = estimator.module_
     ll = module.log_likelihood(x.double()).double()
     out = {"ppca_log_likelihood": float(ll.mean()), "nll": float(-ll.mean())}
@@ -216,90 +210,12 @@ def _latent_metrics(
     return out, notes, warnings
 
 
-def _sample_quality(
-    estimator: VAE, x: Tensor, classifier: Any, *, seed: int, n_generated: int, binary: bool
-) -> tuple[dict[str, float], list[str]]:
-    """Fréchet distance, precision and recall of the model's samples against x, in ``classifier``'s features.
-
-    ``classifier`` is ``"digits"`` (the shipped digit classifier: FDD) or a
-    :class:`~vaelab.metrics.feature_nets.FeatureClassifier` (figures named after it).
-    """
-    n = min(x.shape[0], n_generated)
-    sample_binary = binary and estimator.module_.likelihood.name == "bernoulli"
-    samples = torch.from_numpy(estimator.sample(n, seed=seed, mean=not sample_binary)).float()
-    real = x[torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(seed + 6))[:n]].cpu()
-    digits = isinstance(classifier, str)
-    embed = feature_nets.digit_features if digits else classifier.features
-    f_real, f_gen = embed(real), embed(samples)
-    precision, recall = fid.precision_recall(f_real, f_gen, generator=torch.Generator().manual_seed(seed + 7))
-    kind = "draws x ~ p(x|z) (binary)" if sample_binary else "decoded means E[x|z]"
-    pr_note = "precision/recall: Kynkäänniemi et al. 2019, k = 3"
-    if digits:
-        out = {"frechet_digit_distance": fid.frechet_distance(f_real, f_gen), "precision": precision, "recall": recall}
-        info = feature_nets.digit_classifier_info()
-        floor_key = "fdd_floor_train_vs_test_binarized" if binary else "fdd_floor_train_vs_test"
-        if floor_key in info:
-            out["frechet_digit_distance_floor"] = float(info[floor_key])
-        return out, [
-            f"frechet_digit_distance (FDD, not Inception FID): Fréchet distance between {n} model samples "
-            f"({kind}, z ~ p(z)) and {n} examples of X in the {info['config']['feature_dim']}-d features of "
-            f"vaelab's digit classifier (MNIST test accuracy {info.get('mnist_test_accuracy', float('nan')):.2%}); "
-            f"frechet_digit_distance_floor is MNIST train vs test; {pr_note}"
-        ]
-    name, info = classifier.name, classifier.info
-    out = {f"frechet_distance[{name}]": fid.frechet_distance(f_real, f_gen)}
-    floor = classifier.floor(binary)
-    if floor is not None:
-        out[f"frechet_distance_floor[{name}]"] = floor
-    out.update({f"precision[{name}]": precision, f"recall[{name}]": recall})
-    return out, [
-        f"frechet_distance[{name}] (not Inception FID): Fréchet distance between {n} model samples ({kind}, "
-        f"z ~ p(z)) and {n} examples of X in the {info['config']['feature_dim']}-d features of the classifier "
-        f"{name!r} trained on {info.get('data', '?')} (test accuracy {float(info.get('test_accuracy', 'nan')):.2%}); "
-        f"frechet_distance_floor[{name}] is its training vs test data{' (binarized)' if binary else ''}; {pr_note}"
-    ]
-
-
-NO_FEATURES_NOTE = (
-    "no sample-quality figures (Fréchet distance, precision, recall): they need a classifier trained on images "
-    "of the same kind, and none was given. The shipped digit classifier fits MNIST-like digits only (features="
-    "'digits', chosen by the command line for mnist and binarized-mnist); for other labelled 28x28 images train "
-    "one with `vaelab features train DATA --out features/NAME` and pass it (--features, or features=)"
-)
-
-
-def _feature_classifier(features_: Any) -> Any:
-    """``evaluate``'s ``features`` argument: "digits", a FeatureClassifier or None (a path is loaded)."""
-    if features_ is None or features_ == "digits" or isinstance(features_, feature_nets.FeatureClassifier):
-        return features_
-    if isinstance(features_, (str, os.PathLike)):
-        return feature_nets.load_feature_classifier(features_)
-    raise InputError(
-        f"features must be 'digits', a FeatureClassifier, the folder of one, or None; got {type(features_).__name__}"
-    )
-
-
-def _binarize_note(x: Tensor, seed: int) -> list[str]:
-    """The note on ``binarize_seed`` for ``x``, or an error if ``x`` is not grey levels in [0, 1]."""
-    if discrete.is_binary(x):
-        return [f"X is binary already: scored as given (binarize_seed = {seed} was not needed)"]
-    low, high = float(x.min()), float(x.max())
-    if low < 0.0 or high > 1.0:
-        raise InputError(
-            f"binarize_seed needs X with grey levels in [0, 1], got values in [{low:.4g}, {high:.4g}]; "
-            "scale X to [0, 1] or leave binarize_seed out"
-        )
-    return [
-        f"X was binarized once before every figure, as the model was trained on binarized data: each value is 1 "
-        f"with probability its grey level, drawn with seed {seed} (binarize_seed); the figures are likelihoods of "
-        "that binary data"
-    ]
-
-
 def evaluate(
-    estimator: EncoderDecoderEstimator,
+    estimator: FittedEstimator,
     X: Any,
+    y: Any = None,
     *,
+    factors: Any = None,
     nll_samples: int = 0,
     seed: int = 0,
     mi_examples: int = 2000,
@@ -308,15 +224,25 @@ def evaluate(
     features: Any = None,
     memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB,
     progress: Progress | None = None,
-    binarize_seed: int | None = None,
+    binarize_seed: int | str | None = None,
 ) -> dict[str, Any]:
-    """Metrics of ``estimator`` on ``X``, every figure per example (nats) or per value.
+    """Metrics of ``estimator`` on ``X``, every figure per example (nats) or per value, as JSON-able data.
 
     Parameters
     ----------
-    estimator : PCA, Autoencoder or VAE, fitted
+    estimator : PCA, Autoencoder or VAE (or a subclass), fitted
     X : array-like of shape (n, *input_shape)
         Held-out data (uint8 images are scaled to [0, 1]).
+    y : array-like of shape (n,), optional
+        The labels of ``X``, which a conditional model (``conditional=True``)
+        is measured given (:func:`vaelab.metrics.conditional.evaluate_conditional`;
+        ``mi_examples``, ``n_generated``, ``sample_quality``, ``features``,
+        ``memory_budget_mb`` and ``progress`` then do not apply). Required for
+        a conditional model, ignored for an unconditional one.
+    factors : array-like of shape (n, n_factors), optional
+        The known generative factors of ``X`` (data sets such as ``shapes``):
+        adds the Mutual Information Gap of the codes (:mod:`vaelab.metrics.mig`),
+        for models with at least two latent dimensions.
     nll_samples : int
         Importance samples k for the VAE's ``nll`` (0 skips it; 5000 is the
         literature's figure, ~n * k decoder evaluations).
@@ -340,22 +266,26 @@ def evaluate(
         Memory of one decoder call in the importance sampler.
     progress : callable, optional
         ``progress(stage, done, total)`` during the importance sampling.
-    binarize_seed : int, optional
+    binarize_seed : int, "auto" or None
         For a model trained on binarized data (``binarize="dynamic"``): grey
         levels in X are binarized once, each value 1 with probability its grey
         level, with a generator seeded by ``binarize_seed``
         (:func:`vaelab.metrics.discrete.binarize_once`), and every figure is
         computed on that binary data, so that a Bernoulli likelihood is a
         likelihood of the data scored. A note records the seed; X that is
-        binary already is used as it is. ``vaelab evaluate`` and ``vaelab
-        train`` pass :data:`vaelab.metrics.discrete.BINARIZE_SEED` (123) for
-        such models, the draw the benchmarks use as MNIST's binarized test set.
-        None (default): X is scored as given.
+        binary already is used as it is. ``"auto"``: the seed
+        :data:`vaelab.metrics.discrete.BINARIZE_SEED` (123, the draw the
+        benchmarks use as MNIST's binarized test set) for a model trained on
+        binarized data (``binarize`` True or ``"dynamic"``), None for others; ``vaelab evaluate`` and ``vaelab
+        train`` use it. None (default): X is scored as given.
 
     Returns
     -------
     dict
-        Floats: ``mse``, ``explained_variance``, ``bce`` (binary X); VAE: ``elbo``,
+        JSON-able: NumPy and torch values become numbers and lists, NaN becomes None.
+        The settings: ``n_examples``, ``seed``, ``binarize_seed`` (when one
+        was used), ``nll_samples`` (when > 0). Floats: ``mse``,
+        ``explained_variance``, ``bce`` (binary X); VAE: ``elbo``,
         ``reconstruction_nll``, ``kl``, ``nll``, ``nll_stderr``, ``nll_samples``,
         ``nll_seconds``, ``nll_samples_per_second`` (with ``nll_samples``),
         ``bits_per_dim`` (continuous likelihood, 8-bit X), ``active_units``,
@@ -364,8 +294,10 @@ def evaluate(
         ``precision``, ``recall`` (``features="digits"``; with a trained
         classifier ``frechet_distance[NAME]``, ``frechet_distance_floor[NAME]``,
         ``precision[NAME]``, ``recall[NAME]``); PCA: ``ppca_log_likelihood``, ``nll``,
-        ``bits_per_dim``; autoencoder: ``reconstruction_log_likelihood``.
+        ``bits_per_dim``; autoencoder: ``reconstruction_log_likelihood``;
+        conditional model: see :func:`~vaelab.metrics.conditional.evaluate_conditional`.
         ``kl_per_dim``: list of floats (VAE with a standard normal prior).
+        ``mig`` and ``mig_per_factor`` (list, in the factors' order) with ``factors``.
         ``warnings``: list of plain-language verdicts (empty when all is well).
         ``notes``: list of how each figure was computed.
 
@@ -376,15 +308,65 @@ def evaluate(
     >>> X = (np.random.default_rng(0).random((64, 10)) > 0.5).astype("float32")
     >>> vae = VAE(latent_dim=2, epochs=2, device="cpu").fit(X)
     >>> result = evaluate(vae, X, nll_samples=10)
-    >>> result["nll"] <= -result["elbo"] + 1.0
-    True
+    >>> result["n_examples"], result["nll"] <= -result["elbo"] + 1.0
+    (64, True)
     """
+    if isinstance(binarize_seed, str):
+        if binarize_seed != "auto":
+            raise InputError(f"binarize_seed must be an integer, 'auto' or None; got {binarize_seed!r}")
+        dynamic = getattr(estimator, "binarize", False) in (True, "dynamic")
+        binarize_seed = discrete.BINARIZE_SEED if dynamic else None
+    settings: dict[str, Any] = {"n_examples": int(len(X)), "seed": seed}
+    if getattr(estimator, "conditional", False):
+        if y is None:
+            raise InputError("y: this model is conditional; pass the labels of X to condition it on (y=...)")
+        settings.update({"nll_samples": nll_samples} if nll_samples > 0 else {})
+        settings.update({"binarize_seed": binarize_seed} if binarize_seed is not None else {})
+        values = evaluate_conditional(
+            estimator, X, y, seed=seed, nll_samples=nll_samples, binarize_seed=binarize_seed
+        )
+    else:
+        settings.update({"binarize_seed": binarize_seed} if binarize_seed is not None else {})
+        settings.update({"nll_samples": nll_samples} if nll_samples > 0 else {})
+        values = _unconditional(
+            estimator, X, nll_samples=nll_samples, seed=seed, mi_examples=mi_examples, n_generated=n_generated,
+            sample_quality=sample_quality, features=features, memory_budget_mb=memory_budget_mb,
+            progress=progress, binarize_seed=binarize_seed,
+        )
+    result = {**settings, **values}
+    if factors is not None and estimator.module_.latent_dim >= 2:
+        codes = estimator.transform(X, y) if getattr(estimator, "conditional", False) else estimator.transform(X)
+        gap = mutual_information_gap(codes, factors)
+        result["mig"], result["mig_per_factor"] = gap["mig"], gap["mig_per_factor"]
+        result["notes"].append(
+            f"mig: Mutual Information Gap (Chen et al. 2018) of the codes against the data's "
+            f"{len(gap['mig_per_factor'])} known factors, histogram estimator with {DEFAULT_BINS} bins per code "
+            "dimension (Miller-Madow corrected); mig_per_factor in the data set's factor order"
+        )
+    return jsonable(result)
+
+
+def _unconditional(
+    estimator: FittedEstimator,
+    X: Any,
+    *,
+    nll_samples: int,
+    seed: int,
+    mi_examples: int,
+    n_generated: int,
+    sample_quality: bool,
+    features: Any,
+    memory_budget_mb: float,
+    progress: Progress | None,
+    binarize_seed: int | None,
+) -> dict[str, Any]:
+    """:func:`evaluate`'s figures of an unconditional model (before the settings and JSON conversion)."""
     nll_samples = check_int(nll_samples, "nll_samples", low=0)
     check_int(mi_examples, "mi_examples", low=2)
     check_int(n_generated, "n_generated", low=4)
-    classifier = _feature_classifier(features)
+    classifier = feature_classifier(features)
     x = estimator._check_X(X)
-    binarize_notes = [] if binarize_seed is None else _binarize_note(x, check_int(binarize_seed, "binarize_seed"))
+    binarize_notes = [] if binarize_seed is None else discrete.binarize_note(x, check_int(binarize_seed, "binarize_seed"))
     if binarize_seed is not None and not discrete.is_binary(x):
         x = discrete.binarize_once(x, binarize_seed)
     binary, eight_bit = discrete.is_binary(x), discrete.is_8bit(x)
@@ -398,7 +380,7 @@ def evaluate(
     try:
         with torch.no_grad():
             xd = x.to(estimator._device())
-            if isinstance(estimator, VAE):
+            if isinstance(module, VAEModel):  # the VAE, its two-layer, VAE-GAN and tabular kin
                 lik, lik_notes = _vae_likelihood(
                     module, xd, seed=seed, nll_samples=nll_samples, memory_budget_mb=memory_budget_mb,
                     eight_bit=eight_bit and not binary, progress=progress,
@@ -423,14 +405,14 @@ def evaluate(
                 if sample_quality and classifier == "digits" and not feature_nets.has_digit_classifier():
                     notes.append("no frechet_digit_distance: the digit classifier is not installed")
                 elif sample_quality and classifier is not None and x.shape[0] >= 4:
-                    quality, quality_notes = _sample_quality(
+                    quality, quality_notes = sample_quality_figures(
                         estimator, x, classifier, seed=seed, n_generated=n_generated, binary=binary
                     )
                     result.update(quality)
                     notes += quality_notes
                 elif sample_quality and classifier is None and images:
                     notes.append(NO_FEATURES_NOTE)
-            elif isinstance(estimator, PCA):
+            elif isinstance(module, PCAModel):
                 lik, lik_notes = _pca_likelihood(estimator, xd, seed=seed, eight_bit=eight_bit and not binary)
                 if nll_samples:
                     lik_notes.append("nll_samples was not needed: the probabilistic-PCA likelihood is exact")

@@ -1,62 +1,30 @@
-"""What every model of the family shares: its output type, configs and registry.
+"""What every model of the family shares: its configs, registry and base class.
 
 A model is a ``torch.nn.Module`` built from one frozen config dataclass that
 round-trips through JSON (``config.json`` beside the weights). Every model
 answers ``encode(x)`` with a posterior object, ``decode(z)`` with the
 likelihood's parameters, and ``forward(x)`` with a :class:`ModelOutput`.
 The trainer only ever calls ``forward`` and reads ``.loss`` and ``.terms()``.
+``ModelOutput`` lives below the objectives, in :mod:`vaelab.model_output`;
+it is re-exported here and from :mod:`vaelab.models`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from torch import Tensor, nn
 
+from vaelab.model_output import ModelOutput
 from vaelab.nn import NetworkConfig
 from vaelab.registry import Registry
+
+__all__ = ["MODELS", "Model", "ModelOutput", "config_from_dict", "config_to_dict"]
 
 MODELS: Registry[type["Model"]] = Registry("model")
 
 C = TypeVar("C")
-
-
-@dataclass
-class ModelOutput:
-    """What ``forward`` returns; every loss term is a mean over the batch, in nats per example.
-
-    Attributes
-    ----------
-    loss : Tensor, scalar
-        The objective to minimize.
-    reconstruction : Tensor, scalar
-        -log p(x|z), the reconstruction term.
-    kl : Tensor or None
-        KL(q(z|x) || p(z)) (VAE only).
-    z : Tensor of shape (B, D) or None
-        The codes the decoder was run on.
-    params : Tensor of shape (B, *param_shape) or None
-        The decoder's output.
-    extra : dict of str to Tensor
-        Further named scalar terms a model may report (logged with the others).
-    """
-
-    loss: Tensor
-    reconstruction: Tensor
-    kl: Tensor | None = None
-    z: Tensor | None = None
-    params: Tensor | None = None
-    extra: dict[str, Tensor] = field(default_factory=dict)
-
-    def terms(self) -> dict[str, Tensor]:
-        """The named scalar terms to log, ``loss`` first."""
-        out = {"loss": self.loss, "reconstruction": self.reconstruction}
-        if self.kl is not None:
-            out["kl"] = self.kl
-        out.update(self.extra)
-        return out
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import Tensor
 
 from vaelab.distributions import DiagonalGaussian
 from vaelab.errors import InputError
+from vaelab.model_output import ModelOutput
 from vaelab.registry import Registry
-
-if TYPE_CHECKING:
-    from vaelab.models.base import ModelOutput
 
 OBJECTIVES: Registry[type["Objective"]] = Registry("objective")
 

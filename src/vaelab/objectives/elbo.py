@@ -27,7 +27,7 @@ import torch
 from torch import Tensor
 
 from vaelab.errors import InputError
-from vaelab.models.base import ModelOutput
+from vaelab.model_output import ModelOutput
 from vaelab.objectives.base import OBJECTIVES, Objective
 from vaelab.objectives.tc import kl_decomposition
 

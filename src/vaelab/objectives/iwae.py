@@ -32,7 +32,7 @@ import torch
 from torch import Tensor
 
 from vaelab.errors import InputError
-from vaelab.models.base import ModelOutput
+from vaelab.model_output import ModelOutput
 from vaelab.objectives.base import OBJECTIVES, Objective
 from vaelab.objectives.weights import log_mean_exp, normalized_weights
 

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 import torch
 from torch import Tensor
 
-from vaelab.models.base import ModelOutput
+from vaelab.model_output import ModelOutput
 
 
 class BatchSource(Protocol):

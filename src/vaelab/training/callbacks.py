@@ -11,29 +11,50 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from vaelab.models.base import ModelOutput
-    from vaelab.training.trainer import Trainer
+import torch
+from torch import nn
+
+from vaelab.model_output import ModelOutput
+from vaelab.training.config import TrainerConfig, TrainState
 
 logger = logging.getLogger(__name__)
+
+
+class TrainerView(Protocol):
+    """What a callback may read of the trainer that calls it (:class:`vaelab.training.Trainer` answers it).
+
+    Declared here so that callbacks depend on the trainer's interface, not on
+    its module (which imports this one).
+    """
+
+    config: TrainerConfig
+    state: TrainState
+    module: nn.Module | None
+    optimizer: Any
+    device: torch.device
+    batches_per_epoch: int
+
+    def running_terms(self) -> dict[str, float]:
+        """Mean training terms of the current epoch so far."""
+        ...
 
 
 class Callback:
     """Base class; every hook does nothing."""
 
-    def on_fit_start(self, trainer: "Trainer") -> None: ...
+    def on_fit_start(self, trainer: TrainerView) -> None: ...
 
-    def on_epoch_start(self, trainer: "Trainer", epoch: int) -> None: ...
+    def on_epoch_start(self, trainer: TrainerView, epoch: int) -> None: ...
 
-    def on_step_start(self, trainer: "Trainer") -> None: ...
+    def on_step_start(self, trainer: TrainerView) -> None: ...
 
-    def on_step_end(self, trainer: "Trainer", output: "ModelOutput") -> None: ...
+    def on_step_end(self, trainer: TrainerView, output: ModelOutput) -> None: ...
 
-    def on_epoch_end(self, trainer: "Trainer", row: dict[str, Any]) -> None: ...
+    def on_epoch_end(self, trainer: TrainerView, row: dict[str, Any]) -> None: ...
 
-    def on_fit_end(self, trainer: "Trainer") -> None: ...
+    def on_fit_end(self, trainer: TrainerView) -> None: ...
 
 
 def format_terms(terms: dict[str, float]) -> str:
@@ -71,7 +92,7 @@ class ProgressBar(Callback):
             columns = 0
         return {"dynamic_ncols": True} if columns > 0 else {"ncols": 100}
 
-    def on_epoch_start(self, trainer: "Trainer", epoch: int) -> None:
+    def on_epoch_start(self, trainer: TrainerView, epoch: int) -> None:
         if self._use_bar():
             from tqdm.auto import tqdm
 
@@ -85,13 +106,13 @@ class ProgressBar(Callback):
                 **self._width(),
             )
 
-    def on_step_end(self, trainer: "Trainer", output: "ModelOutput") -> None:
+    def on_step_end(self, trainer: TrainerView, output: ModelOutput) -> None:
         if self._bar is not None:
             self._bar.update(1)
             if trainer.state.batch % self.refresh_every == 0:
                 self._bar.set_postfix_str(format_terms(trainer.running_terms()), refresh=False)
 
-    def on_epoch_end(self, trainer: "Trainer", row: dict[str, Any]) -> None:
+    def on_epoch_end(self, trainer: TrainerView, row: dict[str, Any]) -> None:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
@@ -103,7 +124,7 @@ class ProgressBar(Callback):
             flush=True,
         )
 
-    def on_fit_end(self, trainer: "Trainer") -> None:
+    def on_fit_end(self, trainer: TrainerView) -> None:
         if self._bar is not None:
             self._bar.close()
             self._bar = None

@@ -25,13 +25,8 @@ Burgess et al. 2018, "Understanding disentangling in beta-VAE", arXiv:1804.03599
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 from vaelab.errors import InputError
-from vaelab.training.callbacks import Callback
-
-if TYPE_CHECKING:
-    from vaelab.training.trainer import Trainer
+from vaelab.training.callbacks import Callback, TrainerView
 
 KINDS = ("constant", "warmup", "cyclical", "capacity")
 FORMS = "'constant', 'warmup:STEPS', 'cyclical:CYCLES:RATIO' or 'capacity:C_MAX:STEPS:GAMMA'"
@@ -157,12 +152,12 @@ class KLScheduleCallback(Callback):
         self.schedule = parse_kl_schedule(schedule)
         self.beta = float(beta)
 
-    def on_step_start(self, trainer: "Trainer") -> None:
+    def on_step_start(self, trainer: TrainerView) -> None:
         total = trainer.config.epochs * trainer.batches_per_epoch
         beta, target = self.schedule.weights(trainer.state.step, total, self.beta)
         trainer.module.beta = beta
         trainer.module.capacity = target
 
-    def on_fit_end(self, trainer: "Trainer") -> None:
+    def on_fit_end(self, trainer: TrainerView) -> None:
         trainer.module.beta = self.beta
         trainer.module.capacity = None

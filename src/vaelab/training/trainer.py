@@ -43,7 +43,7 @@ from torch import Tensor, nn
 
 from vaelab._runtime import denormals_flushed, resolve_device, tune_allocator
 from vaelab.errors import InputError, VaelabError
-from vaelab.models.base import ModelOutput
+from vaelab.model_output import ModelOutput
 from vaelab.training import distributed
 from vaelab.training.batches import (
     Batch,
