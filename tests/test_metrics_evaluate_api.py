@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 from vaelab import PCA, VAE
-from vaelab.cli.commands.evaluate import compute_metrics
 from vaelab.data import make_shapes
 from vaelab.errors import InputError
 from vaelab.metrics import evaluate
@@ -32,11 +31,19 @@ def untimed(metrics: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
+def compute_metrics():
+    """The command line's ``compute_metrics`` (imported here: a broken CLI fails these tests only)."""
+    from vaelab.cli.commands.evaluate import compute_metrics
+
+    return compute_metrics
+
+
+@pytest.fixture(scope="module")
 def grey() -> np.ndarray:
     return np.random.default_rng(0).random((48, 12)).astype("float32")
 
 
-def test_a_vae_on_binarized_data_gets_what_the_command_line_saves(grey: np.ndarray) -> None:
+def test_a_vae_on_binarized_data_gets_what_the_command_line_saves(compute_metrics, grey: np.ndarray) -> None:
     vae = VAE(**TINY, binarize="dynamic", seed=0).fit(grey)
     cli = compute_metrics(vae, grey, seed=3, nll_samples=4)
     library = evaluate(vae, grey, seed=3, nll_samples=4, binarize_seed="auto")
@@ -48,7 +55,7 @@ def test_a_vae_on_binarized_data_gets_what_the_command_line_saves(grey: np.ndarr
     assert "binarize_seed" not in plain and "nll" not in plain and plain["elbo"] != library["elbo"]
 
 
-def test_a_conditional_vae_is_measured_given_its_labels(grey: np.ndarray) -> None:
+def test_a_conditional_vae_is_measured_given_its_labels(compute_metrics, grey: np.ndarray) -> None:
     y = np.arange(48) % 3
     cvae = VAE(**TINY, conditional=True, binarize=False, seed=0).fit(grey, y)
     cli = compute_metrics(cvae, grey, y=y, seed=1, nll_samples=3)
@@ -62,7 +69,7 @@ def test_a_conditional_vae_is_measured_given_its_labels(grey: np.ndarray) -> Non
     assert evaluate(unconditional, grey, y, seed=1) == evaluate(unconditional, grey, seed=1)  # y ignored
 
 
-def test_known_factors_add_the_mutual_information_gap() -> None:
+def test_known_factors_add_the_mutual_information_gap(compute_metrics) -> None:
     x, factors = make_shapes(120, seed=0)
     pca = PCA(latent_dim=3).fit(x)
     cli = compute_metrics(pca, x, factors=factors, seed=0)

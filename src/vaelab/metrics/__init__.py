@@ -3,7 +3,7 @@
 =================  ===========================================================
 module             holds
 =================  ===========================================================
-``evaluate``       :func:`evaluate`, every figure of a fitted estimator at once
+``evaluate``       :func:`evaluate`, every figure of a fitted estimator at once (given labels, known factors)
 ``bounds``         :func:`elbo_terms`, :func:`importance_sampled_log_likelihood`
 ``example_noise``  :class:`ExampleNoise`, posterior noise keyed by each example (deterministic scores)
 ``reconstruction`` MSE, explained variance, binary cross-entropy
@@ -11,6 +11,7 @@ module             holds
 ``latent``         KL per dimension, active units, I(x; z), KL(q(z) || p(z))
 ``fid``            Fréchet distance, improved precision/recall
 ``features``       the shipped digit classifier (features of the FDD)
+``sample_quality`` Fréchet distance, precision and recall of a VAE's samples in a classifier's features
 ``mig``            :func:`mig`, the Mutual Information Gap against known factors
 ``conditional``    metrics of a conditional model given labels
 =================  ===========================================================

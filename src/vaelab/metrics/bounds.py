@@ -243,8 +243,8 @@ def importance_sampled_nll(
     n = x.shape[0]
     started = time.perf_counter()
     ll = importance_sampled_log_likelihood(
-        module, x, k, c=c, generator=torch.Generator(device=x.device).manual_seed(seed + 1), memory_budget_mb=memory_budget_mb,
-        progress=progress,
+        module, x, k, c=c, generator=torch.Generator(device=x.device).manual_seed(seed + 1),
+        memory_budget_mb=memory_budget_mb, progress=progress,
     ).double()
     seconds = time.perf_counter() - started
     values = dict(

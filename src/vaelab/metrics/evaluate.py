@@ -155,7 +155,9 @@ def _vae_likelihood(
     return out, notes
 
 
-def _pca_likelihood(estimator: FittedEstimator, x: Tensor, *, seed: int, eight_bit: bool) -> tuple[dict[str, float], list[str]]:
+def _pca_likelihood(
+    estimator: FittedEstimator, x: Tensor, *, seed: int, eight_bit: bool
+) -> tuple[dict[str, float], list[str]]:
     module = estimator.module_
     ll = module.log_likelihood(x.double()).double()
     out = {"ppca_log_likelihood": float(ll.mean()), "nll": float(-ll.mean())}
@@ -366,7 +368,9 @@ def _unconditional(
     check_int(n_generated, "n_generated", low=4)
     classifier = feature_classifier(features)
     x = estimator._check_X(X)
-    binarize_notes = [] if binarize_seed is None else discrete.binarize_note(x, check_int(binarize_seed, "binarize_seed"))
+    binarize_notes = []
+    if binarize_seed is not None:
+        binarize_notes = discrete.binarize_note(x, check_int(binarize_seed, "binarize_seed"))
     if binarize_seed is not None and not discrete.is_binary(x):
         x = discrete.binarize_once(x, binarize_seed)
     binary, eight_bit = discrete.is_binary(x), discrete.is_8bit(x)

@@ -39,6 +39,7 @@ from vaelab.metrics.features import (
     digit_features,
 )
 from vaelab.metrics.fid import frechet_distance, precision_recall
+from vaelab.serialization import atomic_directory, save_tensors, write_json
 
 logger = logging.getLogger(__name__)
 
@@ -209,8 +210,6 @@ def save_feature_classifier(
     classifier: FeatureClassifier, path: str | os.PathLike[str], *, overwrite: bool = False
 ) -> Path:
     """Write ``config.json`` + ``model.safetensors`` into the folder ``path`` (atomically); returns it."""
-    from vaelab.serialization import atomic_directory, save_tensors, write_json
-
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise FileExistsError(f"{path} is a file; a feature classifier is saved as a folder")

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -40,6 +41,7 @@ import torch
 from torch import Tensor, nn
 
 from vaelab.errors import InputError, ModelFileError
+from vaelab.serialization import load_tensors, read_json
 
 ASSET_WEIGHTS = "digit_classifier.safetensors"
 ASSET_INFO = "digit_classifier.json"
@@ -123,8 +125,6 @@ def has_digit_classifier() -> bool:
 
 def digit_classifier_info() -> dict[str, Any]:
     """The JSON record of the shipped classifier: config, training command, test accuracy, FDD floor."""
-    import json
-
     if not has_digit_classifier():
         raise ModelFileError(
             f"the digit classifier is not installed (vaelab/assets/{ASSET_WEIGHTS} and {ASSET_INFO}); "
@@ -211,8 +211,6 @@ def load_feature_classifier(path: str | os.PathLike[str]) -> FeatureClassifier:
         If the folder or its files are missing, the config is not a vaelab
         feature classifier's, or the weights are corrupt or do not fit it.
     """
-    from vaelab.serialization import load_tensors, read_json
-
     path = Path(path)
     folder = path.parent if path.name == "config.json" else path
     if not (folder / "config.json").is_file():

@@ -17,6 +17,7 @@ import numpy as np
 from vaelab import latent
 from vaelab.errors import InputError
 from vaelab.report import figures
+from vaelab.report.conditional import class_labels
 from vaelab.report.html import Image, Section, write_page
 from vaelab.report.images import ImageLayout, image_grid, image_rows, png_bytes
 from vaelab.report.run_report import unit_float
@@ -70,8 +71,6 @@ def _sample(estimator: Any, n: int, seed: int, y: np.ndarray | None) -> Any:
     """``n`` prior samples; a class-conditional model's cycle through its classes, an attribute model's take y's."""
     if not _conditional(estimator):
         return estimator.sample(n, seed=seed)
-    from vaelab.report.conditional import class_labels
-
     classes = class_labels(estimator)
     if classes:
         return estimator.sample(n, y=[classes[i % len(classes)] for i in range(n)], seed=seed)

@@ -18,6 +18,7 @@ import numpy as np
 
 from vaelab import latent
 from vaelab.report import figures
+from vaelab.report.conditional import conditional_sections
 from vaelab.report.html import Image, Section, write_page
 from vaelab.report.images import ImageLayout, image_grid, image_rows, png_bytes
 from vaelab.validation import as_tensor
@@ -283,8 +284,6 @@ def build_run_report(
         keep = np.sort(np.random.default_rng(seed).choice(len(x), max_points, replace=False))
         x, y = x[keep], None if y is None else np.asarray(y)[keep]
     if getattr(estimator, "conditional", False):  # its figures need the labels: see report/conditional.py
-        from vaelab.report.conditional import conditional_sections
-
         sections = [
             overview_section(estimator, x, description),
             metrics_section(metrics),

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from vaelab.errors import InputError
+from vaelab.tabular.constraints import FixedCombinations
 
 
 @dataclass(eq=False)  # hashed by identity: a dict key
@@ -52,8 +53,6 @@ class ConditionVectors:
     """
 
     def __init__(self, pipeline: Any, frequencies: dict[str, list[float]]) -> None:
-        from vaelab.tabular.constraints import FixedCombinations
-
         merged = {c.merged: c.columns() for c in pipeline.constraints if isinstance(c, FixedCombinations)}
         self.blocks: list[Block] = []
         c_start = 0

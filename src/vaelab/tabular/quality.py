@@ -33,6 +33,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from vaelab.errors import InputError
+from vaelab.report.html import Section
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -322,8 +325,6 @@ def quality_report(
     kinds = column_kinds(schema, list(synth.columns))
     target = target if target is not None else list(kinds)[-1]
     if target not in kinds:
-        from vaelab.errors import InputError
-
         raise InputError(f"target must be one of the modelled columns {list(kinds)}, got {target!r}")
     report: dict[str, Any] = {"rows": {"train": len(train), "holdout": len(holdout), "synthetic": len(synth)}}
     report["quality"] = quality_scores(train, synth, kinds)
@@ -337,8 +338,6 @@ def quality_report(
 
 def report_sections(report: dict[str, Any]) -> list[Any]:
     """The report as :class:`vaelab.report.html.Section` objects for the HTML page."""
-    from vaelab.report.html import Section
-
     q = report["quality"]
     rows = report["rows"]
     overview = Section(

@@ -15,6 +15,7 @@ import numpy as np
 
 from vaelab.errors import InputError
 from vaelab.tabular.constraints import CONSTRAINTS, Constraint
+from vaelab.tabular.schema import read_metadata
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -23,8 +24,6 @@ if TYPE_CHECKING:
 def parse_constraints(spec: Any) -> list[Constraint]:
     """Constraints from a list of dicts or Constraint objects, ``{"constraints": [...]}``, or a YAML/JSON file's path."""
     if isinstance(spec, (str, Path)):
-        from vaelab.tabular.schema import read_metadata
-
         spec = read_metadata(spec)
     if isinstance(spec, dict):
         if set(spec) - {"constraints", "columns"}:

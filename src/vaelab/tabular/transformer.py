@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from vaelab._runtime import denormals_kept
 from vaelab.errors import InputError
 
 if TYPE_CHECKING:
@@ -99,8 +100,6 @@ def _fit_modes(values: np.ndarray, n_modes: int, seed: int) -> tuple[np.ndarray,
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
-
-    from vaelab._runtime import denormals_kept
 
     with warnings.catch_warnings(), denormals_kept():  # the CLI flushes denormals process-wide; the mixture needs them
         warnings.simplefilter("ignore", ConvergenceWarning)
