@@ -36,7 +36,7 @@ import torch
 
 import vaelab
 from vaelab import VAE
-from vaelab.cli.vae_options import RECIPES
+from vaelab.runs.recipes import RECIPES
 from vaelab.metrics import elbo_terms, importance_sampled_log_likelihood, latent
 from vaelab.serialization import atomic_write_text
 from vaelab.training import Callback

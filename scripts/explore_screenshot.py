@@ -28,8 +28,8 @@ def explorer_for(run: str | None, data_dir: Path):  # type: ignore[no-untyped-de
     from vaelab.explore.session import Explorer
 
     if run is not None:
-        from vaelab.cli.commands.generate import LoadedRun
-        from vaelab.cli.data import load_run_data, pick_split
+        from vaelab.runs.loaded import LoadedRun
+        from vaelab.runs.data import load_run_data, pick_split
 
         loaded = LoadedRun.open(Path(run))
         dataset = load_run_data(loaded.config)

@@ -22,8 +22,9 @@ import pytest
 from PIL import Image
 
 from vaelab.cli import main
-from vaelab.cli.commands.train import resume_run, train_run
-from vaelab.cli.config import RunConfig
+from vaelab import load as vaelab_load
+from vaelab.runs import RunSpec
+from vaelab.runs.pipeline import resume, run as start_run
 from vaelab.cli.console import Console
 from vaelab.report.images import ImageLayout, grid_size
 from vaelab.training import Callback
@@ -100,9 +101,10 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_train_writes_a_complete_run_directory(work: Path) -> None:
     run = work / "vae"
-    config = RunConfig.read_toml(run / "config.toml")
-    assert set(config) == set(RunConfig.keys())
-    assert config["likelihood"] == "bernoulli" and config["hidden_dims"] == [16] and Path(config["data"]).is_absolute()
+    spec = RunSpec.read(run / "config.toml")
+    assert spec.estimator == "VAE" and spec.params["network"]["hidden_dims"] == (16,)
+    assert Path(spec.value("data")).is_absolute()
+    assert vaelab_load(run).likelihood_ == "bernoulli"  # likelihood "auto", decided from the data
     assert (run / "model" / "config.json").is_file() and (run / "model" / "model.safetensors").is_file()
     with (run / "history.csv").open() as f:
         rows = list(csv.DictReader(f))
@@ -119,8 +121,8 @@ def test_config_file_with_command_line_override(work: Path, capsys: pytest.Captu
     toml = work / "run.toml"
     toml.write_text(f'model = "autoencoder"\ndata = "{work / "digits.npz"}"\nlatent_dim = 5\nepochs = 1\n')
     assert vaelab("train", "--config", toml, "--latent-dim", 2, "--out", work / "from-file", *TINY) == 0
-    config = RunConfig.load(work / "from-file" / "config.toml")
-    assert (config.model, config.latent_dim, config.epochs) == ("autoencoder", 2, 1)
+    spec = RunSpec.read(work / "from-file" / "config.toml")
+    assert (spec.model, spec.value("latent_dim"), spec.value("epochs")) == ("autoencoder", 2, 1)
     assert "run directory:" in capsys.readouterr().out
 
 
@@ -149,15 +151,9 @@ def test_interrupted_run_resumes_to_identical_weights(work: Path) -> None:
         "threads": 1,
     }
     quiet = Console(quiet=True)
-    train_run(RunConfig.from_dict(options, source="test"), work / "whole", force=False, console=quiet)
+    start_run(RunSpec.from_layers([options]), work / "whole", reporter=quiet)
     with pytest.raises(KeyboardInterrupt):
-        train_run(
-            RunConfig.from_dict(options, source="test"),
-            work / "cut",
-            force=False,
-            console=quiet,
-            callbacks=[StopAfterFirstEpoch()],
-        )
+        start_run(RunSpec.from_layers([options]), work / "cut", reporter=quiet, callbacks=[StopAfterFirstEpoch()])
     cut = work / "cut"
     assert (cut / "config.toml").is_file() and (cut / "checkpoints" / "latest").is_file()
     assert not (cut / "model").exists()
@@ -170,7 +166,7 @@ def test_interrupted_run_resumes_to_identical_weights(work: Path) -> None:
     assert digest(cut) == digest(work / "whole")
     assert (cut / "history.csv").read_text().count("\n") == 3
     with pytest.raises(ValueError, match="is complete"):
-        resume_run(cut, console=quiet)
+        resume(cut, reporter=quiet)
 
 
 # -------------------------------------------------------- after training
@@ -192,13 +188,13 @@ def test_evaluate_threads_apply_to_the_command_only(work: Path, monkeypatch: pyt
 
     from vaelab.cli.commands import evaluate as evaluate_module
 
-    before, real, seen = torch.get_num_threads(), evaluate_module.compute_metrics, []
+    before, real, seen = torch.get_num_threads(), evaluate_module.run_metrics, []
 
     def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
         seen.append(torch.get_num_threads())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(evaluate_module, "compute_metrics", spy)
+    monkeypatch.setattr(evaluate_module, "run_metrics", spy)
     wanted = 1 if before != 1 else 2
     assert vaelab("evaluate", work / "ae", "--threads", wanted, "--quiet") == 0
     assert seen == [wanted] and torch.get_num_threads() == before
@@ -267,7 +263,7 @@ def test_report_is_self_contained_with_real_pngs(work: Path) -> None:
         assert f'data-file="{name}"' in html
     assert html.count('src="data:image/png;base64,') == len(expected)
     assert "the model&#x27;s own 2-D latent space" in html and "coloured by label" in html
-    assert "likelihood = &quot;bernoulli&quot;" in html  # the exact config
+    assert "likelihood = &quot;auto&quot;" in html  # the exact config
     assert re.search(r"<td>elbo</td><td class=\"num\">-?\d", html)
     assert vaelab("report", work / "vae") == 1  # exists: needs --force
     assert vaelab("report", work / "vae", "--force", "--projection", "pca", "--quiet") == 0
@@ -313,7 +309,7 @@ def test_vector_data_degrades_gracefully(tmp_path: Path) -> None:
         )
         == 0
     )
-    assert RunConfig.load(run / "config.toml").likelihood == "gaussian"
+    assert vaelab_load(run).likelihood_ == "gaussian"
     assert vaelab("report", run, "--quiet") == 0
     html = (run / "report" / "report.html").read_text()
     assert "Skipped: the examples are not images" in html
@@ -366,7 +362,7 @@ def error_line(capsys: pytest.CaptureFixture[str]) -> str:
         (["train", "--data", "digits", "--epochs", "many"], 2, "--epochs"),
         (["train", "--data", "digits", "--latent-dims", "3"], 2, "No such option: --latent-dims"),
         (["train", "--data", "digits", "--hidden-dims", "a,b"], 2, "--hidden-dims must be comma-separated"),
-        (["train", "--data", "digits", "--binarize", "always"], 2, "binarize must be one of none, dynamic"),
+        (["train", "--data", "digits", "--binarize", "always"], 2, "--binarize must be one of 'none', 'dynamic', got 'always'"),
         (["trian"], 2, "Did you mean 'train'"),
         (["evaluate", "no-such-run"], 1, "does not exist"),
         (["sample", "."], 1, "not a vaelab run directory"),
@@ -392,7 +388,7 @@ def test_malformed_config_and_unknown_keys(tmp_path: Path, capsys: pytest.Captur
     assert "is not valid TOML" in error_line(capsys)
     (tmp_path / "typo.toml").write_text('data = "digits"\nepoch = 3\n')
     assert vaelab("train", "--config", tmp_path / "typo.toml") == 2
-    assert "unknown key 'epoch' (did you mean 'epochs'?)" in error_line(capsys)
+    assert "unknown option 'epoch' (did you mean 'epochs'?)" in error_line(capsys)
 
 
 def test_existing_output_is_not_overwritten(work: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -111,8 +111,8 @@ def test_report_shows_samples_per_class(work: Path) -> None:
     ("argv", "message"),
     [
         (["sample", "{cvae}", "--label", "12"], "--label 12 is not a class of this model; its 10 classes are [0, 1,"),
-        (["train", "{unlabelled}", "--conditional"], "--conditional needs labels, but the data"),
-        (["train", "{digits}", "--conditional", "--model", "autoencoder"], "conditional applies to model vae"),
+        (["train", "{unlabelled}", "--conditional"], "conditional needs labels, but the data"),
+        (["train", "{digits}", "--conditional", "--model", "autoencoder"], "conditional is an option of model 'vae'; model 'autoencoder' does not take it"),
     ],
 )
 def test_bad_conditional_input_is_one_clear_line(work: Path, argv, message, capsys) -> None:

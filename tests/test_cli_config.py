@@ -1,106 +1,118 @@
-"""The run configuration of the command line: keys, types, precedence, TOML round trip."""
+"""A run's options: names, values, precedence of the layers, and config.toml's round trip (vaelab.runs.spec)."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from vaelab.cli.config import RunConfig
-from vaelab.cli.errors import ConfigError, UsageError
-from vaelab.data import Dataset
+from vaelab.errors import InputError, OptionError
+from vaelab.runs.spec import RunSpec, legacy_layer, read_layer
 
 
-def config(**values: object) -> RunConfig:
-    return RunConfig.from_dict({"data": "digits", **values}, source="test")
-
-
-def dataset(x: np.ndarray, binary: bool = False) -> Dataset:
-    return Dataset(name="d", x_train=x, y_train=None, x_test=None, y_test=None, binary=binary, description="d")
+def spec(**values: object) -> RunSpec:
+    return RunSpec.from_layers([{"data": "digits", **values}], sources=["test"])
 
 
 def test_unknown_key_names_it_and_the_nearest_valid_one() -> None:
-    with pytest.raises(ConfigError, match=r"run.toml: unknown key 'latent_dims' \(did you mean 'latent_dim'\?\)"):
-        RunConfig.from_dict({"data": "digits", "latent_dims": 2}, source="run.toml")
+    with pytest.raises(OptionError, match=r"run.toml: unknown option 'latent_dims' \(did you mean 'latent_dim'\?\)"):
+        RunSpec.from_layers([{"data": "digits", "latent_dims": 2}], sources=["run.toml"])
 
 
 def test_keys_may_use_dashes_and_models_any_case() -> None:
-    c = RunConfig.from_dict({"data": "digits", "latent-dim": 3, "model": "Autoencoder"}, source="t")
-    assert (c.latent_dim, c.model, c.estimator_name) == (3, "autoencoder", "Autoencoder")
+    s = RunSpec.from_layers([{"data": "digits", "latent-dim": 3, "model": "Autoencoder"}])
+    assert (s.value("latent_dim"), s.model, s.estimator) == (3, "autoencoder", "Autoencoder")
 
 
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"latent_dim": "two"}, "'latent_dim' must be an integer, got 'two'"),
-        ({"epochs": True}, "'epochs' must be an integer"),
-        ({"hidden_dims": [64, "x"]}, "'hidden_dims' must be a list of integers"),
-        ({"tensorboard": "yes"}, "'tensorboard' must be true or false"),
+        ({"latent_dim": "two"}, "latent_dim must be an integer >= 1, got 'two'"),
+        ({"epochs": True}, "epochs must be an integer >= 1"),
+        ({"hidden_dims": [64, "x"]}, "hidden_dims must be a list of integers"),
+        ({"tensorboard": "yes"}, "tensorboard must be true or false"),
         ({"model": "vea"}, "did you mean 'vae'"),
-        ({"network": "cnn"}, "network must be one of"),
-        ({"likelihood": "poisson"}, "likelihood must be one of"),
+        ({"activation": "rleu"}, "did you mean 'relu'"),
         ({"epochs": 0}, "epochs must be an integer >= 1, got 0"),
-        ({"validation_fraction": 1.0}, r"validation_fraction must be in \[0, 1\)"),
-        ({"binarize": "dynamic", "likelihood": "gaussian"}, "binarize = 'dynamic' needs likelihood 'bernoulli'"),
-        ({"data": ""}, "no data given"),
+        ({"validation_fraction": 1.0}, r"validation_fraction must be a number in \[0, 1\), got 1.0"),
+        ({"model": "pca", "free_bits": 3}, "free_bits is an option of model 'vae'; model 'pca' does not take it"),
     ],
 )
-def test_bad_values_are_usage_errors_with_clear_messages(values: dict, message: str) -> None:
-    with pytest.raises(UsageError, match=message):
-        config(**values)
+def test_bad_values_are_option_errors_with_clear_messages(values: dict, message: str) -> None:
+    with pytest.raises(OptionError, match=message):
+        spec(**values)
+
+
+def test_the_estimator_checks_what_goes_together() -> None:
+    with pytest.raises(OptionError, match="binarize='dynamic' needs likelihood='bernoulli'"):
+        spec(binarize="dynamic", likelihood="gaussian").build_estimator()
+    with pytest.raises(InputError, match="unknown network 'cnn'"):
+        spec(network="cnn").build_estimator()
 
 
 def test_floats_accept_integers() -> None:
-    assert config(beta=2).beta == 2.0 and isinstance(config(beta=2).beta, float)
+    assert spec(beta=2).params["beta"] == 2.0 and isinstance(spec(beta=2).params["beta"], float)
 
 
-def test_command_line_overrides_the_file(tmp_path: Path) -> None:
+def test_later_layers_override_earlier_ones(tmp_path: Path) -> None:
     path = tmp_path / "run.toml"
     path.write_text('data = "digits"\nlatent_dim = 3\nepochs = 7\nhidden_dims = [32, 16]\n')
-    c = RunConfig.resolve(path, {"latent_dim": 5, "epochs": None, "model": None})
-    assert (c.latent_dim, c.epochs, c.hidden_dims, c.model) == (5, 7, (32, 16), "vae")
+    s = RunSpec.from_layers([read_layer(path), {"latent_dim": 5, "epochs": None, "model": None}])
+    assert (s.value("latent_dim"), s.value("epochs"), s.params["network"]["hidden_dims"], s.model) == (
+        5, 7, (32, 16), "vae")
 
 
-def test_malformed_and_missing_files_are_config_errors(tmp_path: Path) -> None:
+def test_malformed_and_missing_files_are_errors(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("latent_dim = \n")
-    with pytest.raises(ConfigError, match="is not valid TOML"):
-        RunConfig.resolve(bad, {})
-    with pytest.raises(ConfigError, match="does not exist"):
-        RunConfig.resolve(tmp_path / "missing.toml", {})
+    with pytest.raises(InputError, match="is not valid TOML"):
+        read_layer(bad)
+    with pytest.raises(InputError, match="does not exist"):
+        read_layer(tmp_path / "missing.toml")
 
 
 def test_toml_round_trip_is_complete(tmp_path: Path) -> None:
-    c = config(model="autoencoder", hidden_dims=[8, 4], beta=0.5, patience=3, label_column="3")
+    s = spec(model="autoencoder", hidden_dims=[8, 4], patience=3, label_column="3", likelihood="gaussian")
     path = tmp_path / "config.toml"
-    path.write_text(c.to_toml())
-    assert RunConfig.load(path) == c
-    assert set(c.to_dict()) == set(RunConfig.keys())
+    path.write_text(s.to_toml())
+    again = RunSpec.read(path)
+    assert again.estimator == s.estimator
+    for name in ("latent_dim", "network", "patience", "label_column", "likelihood", "epochs", "test_fraction"):
+        assert again.value(name) == s.value(name), name
 
 
-def test_estimator_params_go_only_where_they_apply() -> None:
-    pca = config(model="pca", latent_dim=3, epochs=5).build_estimator()
+def test_the_estimator_table_has_the_form_of_config_json(tmp_path: Path) -> None:
+    import tomllib
+
+    document = tomllib.loads(spec(latent_dim=3).to_toml())
+    assert document["format_version"] == 2 and document["estimator"]["class_name"] == "VAE"
+    assert document["estimator"]["params"]["latent_dim"] == 3 and "patience" not in document["estimator"]["params"]
+
+
+def test_params_go_only_to_the_estimator_that_takes_them() -> None:
+    pca = spec(model="pca", latent_dim=3).build_estimator()
     assert type(pca).__name__ == "PCA" and pca.get_params() == {"latent_dim": 3}
-    vae = config(patience=0, binarize="dynamic", hidden_dims=[16], likelihood="bernoulli").build_estimator()
+    vae = spec(binarize="dynamic", hidden_dims=[16], likelihood="bernoulli").build_estimator()
     params = vae.get_params()
     assert params["patience"] is None and params["binarize"] == "dynamic"
-    assert params["network"] == {"kind": "mlp", "hidden_dims": [16], "activation": "relu"}
+    assert params["network"] == {"kind": "mlp", "hidden_dims": (16,)}
+
+
+def test_the_spellings_of_earlier_versions_still_read() -> None:
+    layer = legacy_layer({"dreg": True, "patience": 0, "kl_schedule": "", "components": 0, "binarize": "none"})
+    assert layer == {"gradient": "dreg", "binarize": "none"}
+    assert spec(binarize=False).params["binarize"] == "none"  # the Python value of earlier versions
 
 
 def test_auto_likelihood_follows_the_data() -> None:
-    grey = np.random.default_rng(0).random((10, 4)).astype(np.float32)
-    assert config(model="vae").resolved(dataset(grey)).likelihood == "bernoulli"
-    assert config(model="autoencoder").resolved(dataset(grey)).likelihood == "gaussian"
-    assert config(model="autoencoder").resolved(dataset(np.round(grey), binary=True)).likelihood == "bernoulli"
-    assert config(model="vae").resolved(dataset(grey * 10 - 5)).likelihood == "gaussian"
-    assert config(model="vae").resolved(dataset((grey * 255).astype(np.uint8))).likelihood == "bernoulli"
-    assert config(likelihood="continuous_bernoulli").resolved(dataset(grey)).likelihood == "continuous_bernoulli"
+    from vaelab import VAE, Autoencoder
 
-
-def test_resolved_makes_paths_absolute_and_dims_explicit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    c = dataclasses.replace(config(), data="x.npy").resolved(dataset(np.zeros((4, 3), np.float32)))
-    assert Path(c.data).is_absolute() and c.data.endswith("x.npy")
-    assert c.hidden_dims == (512,)
+    grey = np.random.default_rng(0).random((64, 4)).astype(np.float32)
+    tiny = {"latent_dim": 1, "epochs": 1, "device": "cpu", "network": {"kind": "mlp", "hidden_dims": [4]}}
+    assert VAE(**tiny).fit(grey).likelihood_ == "bernoulli"
+    assert Autoencoder(**tiny).fit(grey).likelihood_ == "gaussian"
+    assert Autoencoder(**tiny).fit(np.round(grey)).likelihood_ == "bernoulli"
+    assert VAE(**tiny).fit(grey * 10 - 5).likelihood_ == "gaussian"
+    assert VAE(**tiny).fit((grey * 255).astype(np.uint8)).likelihood_ == "bernoulli"
+    assert VAE(likelihood="continuous_bernoulli", **tiny).fit(grey).likelihood_ == "continuous_bernoulli"

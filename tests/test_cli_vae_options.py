@@ -9,9 +9,9 @@ import pytest
 
 import vaelab
 from vaelab.cli import main
-from vaelab.cli.config import RunConfig
-from vaelab.cli.errors import UsageError
-from vaelab.cli.vae_options import RECIPES
+from vaelab.runs import RunSpec
+from vaelab.errors import InputError
+from vaelab.runs.recipes import RECIPES
 
 TINY = ["--hidden-dims", "16", "--batch-size", "32", "--threads", "1", "--quiet", "--epochs", "2", "--latent-dim", "4"]
 OPTIONS = [
@@ -32,9 +32,10 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_options_reach_the_model_and_config_toml_repeats_the_run(data: Path):
     assert main(["train", "--data", str(data / "digits.npy"), *TINY, *OPTIONS, "--out", str(data / "a")]) == 0
-    config = RunConfig.load(data / "a" / "config.toml")
-    assert (config.objective, config.k, config.dreg, config.prior, config.components) == ("iwae", 3, True, "vamp", 6)
-    assert (config.kl_schedule, config.beta) == ("warmup:20", 0.5)
+    config = RunSpec.read(data / "a" / "config.toml").params
+    assert (config["objective"], config["k"], config["gradient"]) == ("iwae", 3, "dreg")
+    assert config["prior"] == {"name": "vamp", "components": 6}
+    assert (config["kl_schedule"], config["beta"]) == ("warmup:20", 0.5)
     model = vaelab.load(data / "a" / "model")
     assert model.module_.objective.config() == {"name": "iwae", "k": 3, "gradient": "dreg"}
     assert model.module_.prior.config() == {"name": "vamp", "components": 6}
@@ -58,14 +59,15 @@ def test_two_layers_and_tc_beta_from_the_command_line(data: Path):
 @pytest.mark.parametrize(
     "argv,message",
     [
-        (["--stochastic-layers", "3"], "stochastic_layers must be 1 or 2, got 3"),
-        (["--objective", "iwae", "--k", "0"], "k must be an integer >= 1, got 0"),
-        (["--free-bits", "-1"], "free_bits must be >= 0"),
+        (["--stochastic-layers", "3"], "--stochastic-layers must be an integer in [1, 2], got 3"),
+        (["--objective", "iwae", "--k", "0"], "--k must be an integer >= 1, got 0"),
+        (["--free-bits", "-1"], "--free-bits must be a number >= 0, got -1.0"),
         (["--kl-schedule", "cyclical:4"], "kl_schedule 'cyclical:4': cyclical takes 2 value"),
-        (["--prior", "mog", "--components", "-2"], "components must be an integer >= 0"),
-        (["--model", "autoencoder", "--objective", "iwae"], "objective = 'iwae' is an option of model 'vae'"),
-        (["--dreg"], "dreg is the gradient of objective 'iwae'"),
-        (["--model", "vaegan", "--tc-beta", "6"], "model 'vaegan' does not take it (of the VAE's options it takes kl_schedule, prior, components)"),
+        (["--prior", "mog", "--components", "-2"], "--components must be an integer >= 1, got -2"),
+        (["--model", "autoencoder", "--objective", "iwae"], "objective is an option of model 'vae'; model 'autoencoder' does not take it"),
+        (["--dreg"], "gradient='dreg' is an option of objective='iwae'"),
+        (["--gradient", "dreg"], "gradient='dreg' is an option of objective='iwae'"),
+        (["--model", "vaegan", "--tc-beta", "6"], "tc_beta is an option of model 'vae'; model 'vaegan' does not take it"),
         (["--recipe", "fastest"], "--recipe must be one of best"),
     ],
 )
@@ -78,10 +80,10 @@ def test_bad_options_are_one_line_errors_and_leave_nothing(data: Path, capsys, a
 
 
 def test_the_best_recipe_is_a_valid_config_under_the_command_line():
-    config = RunConfig.resolve(None, {"data": "mnist", "epochs": 3}, recipe=RECIPES["best"])
-    assert config.epochs == 3 and config.prior == RECIPES["best"]["prior"]
-    with pytest.raises(UsageError, match="does not take it"):
-        RunConfig.resolve(None, {"data": "mnist", "model": "pca"}, recipe=RECIPES["best"])
+    spec = RunSpec.from_layers([RECIPES["best"], {"data": "mnist", "epochs": 3}])
+    assert spec.value("epochs") == 3 and spec.params["prior"]["name"] == RECIPES["best"]["prior"]
+    with pytest.raises(InputError, match="does not take it"):
+        RunSpec.from_layers([RECIPES["best"], {"data": "mnist", "model": "pca"}])
 
 
 def test_the_vaegan_takes_a_learned_prior(data: Path):

@@ -50,7 +50,7 @@ def test_features_train_writes_the_classifier_with_its_floor(work: Path) -> None
     assert info["n_train"] + info["n_test"] == 300 and "vaelab features train" in info["training"]["command"]
     assert info["test_accuracy"] > 0.2  # ten classes: chance is 0.1
     classifier = load_feature_classifier(work / "feat")
-    from vaelab.cli.data import split_test  # the seeded 10 % test split the command made
+    from vaelab.runs.data import split_test  # the seeded 10 % test split the command made
     from vaelab.data import load_dataset
 
     ds = split_test(load_dataset(str(work / "shapes.npz")), 0.1, 0)
@@ -124,9 +124,9 @@ def test_features_for_images_of_another_shape_are_refused(work: Path, tmp_path: 
 
 
 def test_the_digit_classifier_is_chosen_for_digit_data_only() -> None:
-    from vaelab.cli.commands.features import feature_choice
-    from vaelab.cli.config import RunConfig
+    from vaelab.runs import RunSpec
+    from vaelab.runs.evaluation import feature_choice
 
     names = ("mnist", "binarized-mnist", "fashion-mnist", "digits")
-    choice = {name: feature_choice(RunConfig(data=name)) for name in names}
+    choice = {name: feature_choice(RunSpec.from_layers([{"data": name}])) for name in names}
     assert choice == {"mnist": "digits", "binarized-mnist": "digits", "fashion-mnist": None, "digits": None}

@@ -123,7 +123,7 @@ BAD = {
         r"batches of 32 examples, but this VAE has batch_size=16.*VAE\(batch_size=32",
     ),
     "data outside the likelihood's support": (
-        dict(),
+        dict(likelihood="bernoulli"),
         lambda X: (_source(X * 3),),
         r"the first batch of train has values in .* bernoulli likelihood needs values in \[0, 1\]",
     ),
@@ -137,7 +137,7 @@ BAD = {
         lambda X: (_source(X),),
         r"binarize='dynamic' needs likelihood='bernoulli'",
     ),
-    "bad estimator parameter": (dict(epochs=0), lambda X: (_source(X),), r"epochs must be >= 1"),
+    "bad estimator parameter": (dict(epochs=0), lambda X: (_source(X),), r"epochs must be an integer >= 1"),
 }
 
 

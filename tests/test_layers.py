@@ -296,7 +296,6 @@ def test_no_import_cycle_between_top_level_packages(graph: tuple[list[Import], s
     assert not cycles, f"import cycles between packages (each a group that imports itself round): {cycles}"
 
 
-@pytest.mark.xfail(strict=False, reason="cli commands are being decoupled")
 def test_no_cli_command_imports_another(graph: tuple[list[Import], set[str]]) -> None:
     found = command_imports(graph[0])
     assert not found, f"{len(found)} imports between CLI command modules:\n" + "\n".join(found)

@@ -33,7 +33,7 @@ def untimed(metrics: dict) -> dict:
 @pytest.fixture(scope="module")
 def compute_metrics():
     """The command line's ``compute_metrics`` (imported here: a broken CLI fails these tests only)."""
-    from vaelab.cli.commands.evaluate import compute_metrics
+    from vaelab.runs.evaluation import run_metrics as compute_metrics
 
     return compute_metrics
 

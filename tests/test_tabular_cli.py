@@ -81,12 +81,11 @@ def test_resume_continues_an_interrupted_fit(tmp_path, table):
 
 
 def test_the_cli_network_defaults_are_the_estimators_and_hidden_dims_are_recorded(tmp_path, table, capsys):
-    from vaelab import load
-    from vaelab.cli.commands.tabular import TabularRunConfig
+    from vaelab import TabularVAE, load
     from vaelab.tabular.estimator import DEFAULT_HIDDEN_DIMS, DEFAULT_LATENT_DIM
 
-    defaults = TabularRunConfig(data="x.csv")
-    assert (defaults.latent_dim, tuple(defaults.hidden_dims)) == (DEFAULT_LATENT_DIM, DEFAULT_HIDDEN_DIMS)
+    defaults = TabularVAE().get_params()  # the command line's defaults are the estimator's declaration
+    assert (defaults["latent_dim"], defaults["network"]["hidden_dims"]) == (DEFAULT_LATENT_DIM, DEFAULT_HIDDEN_DIMS)
     data, _ = table
     run = tmp_path / "run"
     assert vaelab("tabular", "fit", data, "--out", run, "--hidden-dims", "16,8", *SMALL) == 0
@@ -97,17 +96,19 @@ def test_the_cli_network_defaults_are_the_estimators_and_hidden_dims_are_recorde
 
 
 def test_a_run_from_before_hidden_dims_resumes_with_the_sizes_of_then(tmp_path, table):
-    """config.toml files written before the key existed: TabularVAE's default network then (128-128)."""
+    """A flat config.toml of format 1 written before the key existed: TabularVAE's default network (128-128)."""
+    from vaelab import load
+
     data, _ = table
     run = tmp_path / "run"
-    assert vaelab("tabular", "fit", data, "--out", run, "--hidden-dims", "128,128", *SMALL) == 0
-    config = run / "config.toml"
-    config.write_text("\n".join(line for line in config.read_text().splitlines()
-                                if not line.startswith(("hidden_dims", "    1")) and line != "]") + "\n")
-    assert "hidden_dims" not in config.read_text()
-    shutil.rmtree(run / "model")
+    run.mkdir()
+    (run / "config.toml").write_text(
+        f'data = "{data}"\nconstraints = ""\nmetadata = ""\nencoding = "utf-8"\nepochs = 2\nbatch_size = 500\n'
+        'latent_dim = 4\nlearning_rate = 0.001\ndp_epsilon = 0.0\ndp_delta = 0.0\nholdout = 0.2\nseed = 0\n'
+        'device = "cpu"\nthreads = 1\nkind = "tabular"\n'
+    )
     assert vaelab("tabular", "resume", run, "--quiet") == 0
-    assert (run / "model" / "config.json").is_file()
+    assert load(run / "model").module_.config.network.hidden_dims == (128, 128)
 
 
 @pytest.mark.parametrize(

@@ -31,14 +31,14 @@ def tiny(**options) -> VAE:
 @pytest.mark.parametrize(
     "options,message",
     [
-        (dict(objective="iwae", k=0), r"k \(importance samples of objective='iwae'\) must be an integer >= 1, got 0"),
-        (dict(free_bits=-0.5), "free_bits must be a number of nats >= 0"),
+        (dict(objective="iwae", k=0), "k must be an integer >= 1, got 0"),
+        (dict(free_bits=-0.5), "free_bits must be a number >= 0, got -0.5"),
         (dict(kl_schedule="warmup:ten"), "kl_schedule 'warmup:ten': STEPS must be an integer"),
-        (dict(prior={"name": "mog", "components": 0}), "prior components must be an integer >= 1, got 0"),
-        (dict(prior="gmm"), "prior must be one of mog, standard_normal, vamp"),
-        (dict(stochastic_layers=3), r"stochastic_layers must be one of \[1, 2\], got 3"),
+        (dict(prior={"name": "mog", "components": 0}), r"prior\['components'\] must be an integer >= 1, got 0"),
+        (dict(prior="gmm"), "unknown prior 'gmm'; valid names are: mog, standard_normal, vamp"),
+        (dict(stochastic_layers=3), r"stochastic_layers must be an integer in \[1, 2\], got 3"),
         (dict(objective="iwae", tc_beta=6.0), "tc_beta is an option of objective='elbo'"),
-        (dict(objective="vlb"), "objective must be one of elbo, iwae"),
+        (dict(objective="vlb"), "objective must be one of 'elbo', 'iwae', got 'vlb'"),
         (dict(gradient="dreg"), "is an option of objective='iwae'"),
     ],
 )

@@ -17,6 +17,10 @@ class InputError(VaelabError, ValueError):
     """Bad input data or arguments (wrong shape, NaN, out of range, bad value)."""
 
 
+class OptionError(InputError):
+    """A parameter (option) has a bad value or does not go with the others; the command line exits with 2."""
+
+
 class InputTypeError(InputError, TypeError):
     """Input of a type that cannot be read as numbers (objects such as dicts inside an array)."""
 

@@ -12,22 +12,12 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+
+from vaelab.report.html import format_table
+from vaelab.runs.run_dir import vaelab_log_handler
+
+__all__ = ["Console", "format_table"]
 from typing import Any, TextIO
-
-
-@contextmanager
-def vaelab_log_handler(handler: logging.Handler) -> Iterator[None]:
-    """Attach ``handler`` to the ``vaelab`` logger for the block, lowering its level to the handler's if needed."""
-    logger = logging.getLogger("vaelab")
-    previous = logger.level
-    if previous == logging.NOTSET or previous > handler.level:
-        logger.setLevel(handler.level)
-    logger.addHandler(handler)
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
 
 
 @dataclass
@@ -64,21 +54,3 @@ class Console:
         handler.addFilter(lambda record: record.levelno >= logging.WARNING or not record.name.startswith("vaelab.cli"))
         with vaelab_log_handler(handler):
             yield
-
-
-def format_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A plain-text table with aligned columns (numbers to 4 significant digits).
-
-    >>> print(format_table(["model", "mse"], [["pca", 0.023771], ["vae", 0.0125]]))
-    model  mse
-    -----  -------
-    pca    0.02377
-    vae    0.0125
-    """
-    from vaelab.report.html import format_value
-
-    cells = [[str(h) for h in header]] + [[format_value(v) for v in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)

@@ -3,7 +3,7 @@
 ======================================  =====  ==========================================
 exception                               exit   printed
 ======================================  =====  ==========================================
-:class:`UsageError` (bad options, bad    2      ``error: <message>``
+OptionError, :class:`UsageError`      2      ``error: <message>``
 config file) and the CLI library's own
 usage errors (unknown option, bad type)
 :class:`~vaelab.errors.VaelabError`,     1      ``error: <message>``
@@ -19,13 +19,13 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from vaelab.errors import InputError, VaelabError
+from vaelab.errors import OptionError, VaelabError
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 
 
-class UsageError(InputError):
+class UsageError(OptionError):
     """The command line was used wrongly: a bad option value or config file (exit code 2)."""
 
     exit_code = EXIT_USAGE
@@ -47,7 +47,7 @@ def _cli_library_error(exc: BaseException) -> bool:
 
 def exit_code_for(exc: BaseException) -> int | None:
     """The exit code for an expected error, or None for an unexpected one (a bug)."""
-    if isinstance(exc, UsageError):
+    if isinstance(exc, OptionError):  # a bad option, from the command line, a config file or a declaration
         return EXIT_USAGE
     if _cli_library_error(exc):
         return int(exc.exit_code)  # type: ignore[attr-defined]

@@ -28,11 +28,6 @@ def check_format(path: Path, *, allowed: Sequence[str] = FORMATS) -> str:
     return suffix
 
 
-def default_name(stem: str, layout: ImageLayout | None) -> str:
-    """``<stem>.png`` for images, ``<stem>.npy`` otherwise."""
-    return f"{stem}.png" if layout is not None else f"{stem}.npy"
-
-
 def write_array(path: Path, array: np.ndarray, *, columns: Sequence[str] | None = None) -> None:
     """An array as .npy (any shape) or .csv (one row per first-axis entry, flattened)."""
     if check_format(path, allowed=(".npy", ".csv")) == ".npy":

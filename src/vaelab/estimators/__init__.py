@@ -1,13 +1,44 @@
-"""scikit-learn-style estimators over the encoder-decoder family."""
+"""scikit-learn-style estimators over the encoder-decoder family.
 
-from vaelab.estimators.autoencoder import Autoencoder
-from vaelab.estimators.base import ESTIMATORS, EncoderDecoderEstimator, load
-from vaelab.estimators.neural import NeuralEstimator
-from vaelab.estimators.pca import PCA
-from vaelab.estimators.vae import VAE
-from vaelab.estimators.vaegan import VAEGAN
+Importing this package loads no estimator: each class (and with it torch and
+scikit-learn) is imported the first time its name is used (PEP 562), so that
+the command line can read the parameter declarations (:mod:`.params`) alone.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __all__ = ["ESTIMATORS", "PCA", "VAE", "VAEGAN", "Autoencoder", "EncoderDecoderEstimator", "NeuralEstimator", "load"]
 
-# TabularVAE lives with the tables; vaelab.load imports it when a saved model names it
-ESTIMATORS.provide("TabularVAE", "vaelab.tabular.estimator")
+_WHERE = {
+    "ESTIMATORS": "base",
+    "EncoderDecoderEstimator": "base",
+    "load": "base",
+    "NeuralEstimator": "neural",
+    "PCA": "pca",
+    "Autoencoder": "autoencoder",
+    "VAE": "vae",
+    "VAEGAN": "vaegan",
+}
+
+if TYPE_CHECKING:  # for type checkers and IDEs: the names are real
+    from vaelab.estimators.autoencoder import Autoencoder
+    from vaelab.estimators.base import ESTIMATORS, EncoderDecoderEstimator, load
+    from vaelab.estimators.neural import NeuralEstimator
+    from vaelab.estimators.pca import PCA
+    from vaelab.estimators.vae import VAE
+    from vaelab.estimators.vaegan import VAEGAN
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'vaelab.estimators' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"vaelab.estimators.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

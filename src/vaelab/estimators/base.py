@@ -29,6 +29,9 @@ from vaelab.serialization import atomic_directory, atomic_write_text, load_tenso
 from vaelab.validation import as_tensor, check_example_shape, check_is_fitted
 
 ESTIMATORS: Registry[type["EncoderDecoderEstimator"]] = Registry("model class")
+for _name, _module in (("PCA", "pca"), ("Autoencoder", "autoencoder"), ("VAE", "vae"), ("VAEGAN", "vaegan")):
+    ESTIMATORS.provide(_name, f"vaelab.estimators.{_module}")
+ESTIMATORS.provide("TabularVAE", "vaelab.tabular.estimator")  # with the tables; imported when a saved model names it
 
 FORMAT = "vaelab.model"
 FORMAT_VERSION = 1
@@ -251,9 +254,34 @@ class EncoderDecoderEstimator(TransformerMixin, BaseEstimator):
     def _load_extra(self, folder: Path) -> None:
         """Read what :meth:`_save_extra` wrote, after the weights are loaded; none by default."""
 
+    #: parameters of earlier versions that are no longer parameters, with the one value they could have had
+    retired_params: ClassVar[dict[str, Any]] = {}
+
+    @classmethod
+    def _saved_params(cls, params: dict[str, Any], where: Path | str) -> dict[str, Any]:
+        """A saved ``params`` dict as this version's parameters: retired ones dropped if they hold their value."""
+        from vaelab.params import OrNone
+
+        declared = cls.params  # type: ignore[attr-defined]
+        out = {}
+        for name, value in params.items():
+            if value is None and name in declared and not isinstance(declared[name].kind, OrNone):
+                continue  # earlier versions wrote None for "the default"
+            if isinstance(value, list) and name in declared:
+                value = declared[name].check(value)  # JSON's lists back to the declared tuples
+            if name in cls.retired_params and name not in cls.params:  # type: ignore[attr-defined]
+                if value != cls.retired_params[name]:
+                    raise ModelFileError(
+                        f"{where}: {name}={value!r} is not an option of {cls.__name__} (it takes only "
+                        f"{cls.retired_params[name]!r}); the file was edited or written by another model"
+                    )
+                continue
+            out[name] = value
+        return out
+
     @classmethod
     def _from_saved(cls, config: dict[str, Any], weights: dict[str, Tensor]) -> "EncoderDecoderEstimator":
-        estimator = cls(**config["params"])
+        estimator = cls(**cls._saved_params(config["params"], "config.json"))
         model_cls = MODELS.get(config["model"]["class_name"])
         module = model_cls(config_from_dict(model_cls.config_class, config["model"]["config"]))
         missing, unexpected = module.load_state_dict(weights, strict=False)

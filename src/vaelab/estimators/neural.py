@@ -16,18 +16,15 @@ import torch
 from torch import Tensor
 
 from vaelab.data.streaming import InMemorySource
-from vaelab.errors import InputError
+from vaelab.errors import InputError, OptionError
 from vaelab.estimators.base import EncoderDecoderEstimator, _like_input
 from vaelab.likelihoods import build_likelihood
 from vaelab.models.autoencoder import AutoencoderConfig, AutoencoderModel
 from vaelab.nn import NetworkConfig
+from vaelab.params import fields_of
 from vaelab.training import Callback, ProgressBar, Trainer, TrainerConfig
 from vaelab.training.batches import BatchSource
 from vaelab.validation import as_tensor, check_example_shape, check_int
-
-#: options of the trainer an estimator passes through ``trainer_options``
-TRAINER_OPTIONS = ("optimizer", "weight_decay", "grad_clip", "amp", "restore_best", "checkpoint_every_steps")
-
 
 def binarize(batch: Tensor, generator: torch.Generator) -> Tensor:
     """Dynamic binarization: resample x ~ Bernoulli(grey level) for each batch."""
@@ -35,24 +32,44 @@ def binarize(batch: Tensor, generator: torch.Generator) -> Tensor:
 
 
 class NeuralEstimator(EncoderDecoderEstimator):
-    """What the autoencoder and the VAE share: building, splitting, training (on arrays or sources)."""
+    """What the autoencoder and the VAE share: building, splitting, training (on arrays or sources).
+
+    A subclass declares its parameters once (``params``, see :mod:`vaelab.params`);
+    ``check_params`` checks them all before any data is read.
+    """
 
     model_class: type[AutoencoderModel]
+    #: the likelihood that likelihood="auto" gives data in [0, 1] that are not binary
+    unit_likelihood: str = "gaussian"
 
     def _module_config(self) -> AutoencoderConfig:
         raise NotImplementedError
 
+    def check_params(self) -> dict[str, Any]:
+        """Check every parameter against its declaration and the rules between them; returns them normalized.
+
+        ``fit`` calls it first; the command line calls it before it creates a run directory.
+
+        Raises
+        ------
+        InputError
+            Naming the first bad parameter, its valid values and the value received.
+        """
+        checked = type(self).params.validate(self.get_params(deep=False))
+        NetworkConfig.build(checked["network"])  # the network's own checks (kind, norm for conv only)
+        likelihood = fields_of(checked["likelihood"], type(self).params["likelihood"])
+        if likelihood["name"] != "auto":
+            build_likelihood(likelihood)
+        if checked["binarize"] == "dynamic" and likelihood["name"] not in ("auto", "bernoulli"):
+            raise OptionError(
+                f"binarize='dynamic' needs likelihood='bernoulli' (or 'auto'), got likelihood={likelihood['name']!r}"
+            )
+        TrainerConfig(**self._trainer_settings(checked))
+        self._checked = checked
+        return checked
+
     def _validate_params(self, n: int) -> None:
-        check_int(self.latent_dim, "latent_dim", low=1)
-        check_int(self.epochs, "epochs", low=1)
-        check_int(self.batch_size, "batch_size", low=1)
-        if not 0.0 <= self.validation_fraction < 1.0:
-            raise InputError(f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}")
-        if self.binarize not in (False, True, "dynamic"):
-            raise InputError(f"binarize must be False or 'dynamic', got {self.binarize!r}")
-        unknown = set(self.trainer_options or {}) - set(TRAINER_OPTIONS)
-        if unknown:
-            raise InputError(f"unknown trainer_options {sorted(unknown)}; valid keys: {', '.join(TRAINER_OPTIONS)}")
+        self.check_params()
 
     def _split(self, X: Tensor, C: Tensor | None = None) -> tuple[Tensor, Tensor | None, Tensor | None, Tensor | None]:
         """A seeded random train/validation split of X (and of its conditions C): X_train, X_valid, C_train, C_valid."""
@@ -221,11 +238,39 @@ class NeuralEstimator(EncoderDecoderEstimator):
         return as_tensor(first, name=f"the first batch of {name}")
 
     def _check_data(self, X: Tensor, name: str) -> None:
-        """The likelihood's check of the data, and that binarization has a Bernoulli likelihood to feed."""
-        likelihood = build_likelihood(self.likelihood)
-        likelihood.check_data(X, name)
-        if self.binarize and likelihood.name != "bernoulli":
-            raise InputError(f"binarize='dynamic' needs likelihood='bernoulli', got likelihood={likelihood.name!r}")
+        """The likelihood's check of the data (the training data decide likelihood="auto")."""
+        if name == "X" or name.startswith("the first batch of train"):
+            self._likelihood_spec = self._resolve_likelihood(X)
+        build_likelihood(self._likelihood_spec).check_data(X, name)
+
+    def _resolve_likelihood(self, X: Tensor) -> dict[str, Any]:
+        """The likelihood spec, with "auto" decided from the training data ``X`` (a first batch for a source)."""
+        spec = fields_of(self._checked["likelihood"], type(self).params["likelihood"])
+        if spec["name"] == "auto":
+            from vaelab.metrics.discrete import is_binary
+
+            if self._checked["binarize"] == "dynamic" or is_binary(X):
+                spec["name"] = "bernoulli"
+            elif float(X.min()) >= 0.0 and float(X.max()) <= 1.0:
+                spec["name"] = self.unit_likelihood
+            else:
+                spec["name"] = "gaussian"
+        return spec
+
+    @classmethod
+    def _trainer_settings(cls, checked: dict[str, Any]) -> dict[str, Any]:
+        """The :class:`TrainerConfig` fields of checked parameters (``trainer_options`` over its declared defaults)."""
+        declared = {f.name: f.default for f in cls.params["trainer_options"].fields}  # type: ignore[attr-defined]
+        return {
+            "epochs": checked["epochs"],
+            "learning_rate": checked["learning_rate"],
+            "lr_schedule": checked["lr_schedule"],
+            "patience": checked["patience"],
+            "seed": checked["seed"],
+            "device": checked["device"],
+            **declared,
+            **(checked["trainer_options"] or {}),
+        }
 
     def _train(
         self,
@@ -236,17 +281,13 @@ class NeuralEstimator(EncoderDecoderEstimator):
         callbacks: Sequence[Callback],
     ) -> None:
         """Build a new module and train it on the sources: the one training path of ``fit`` and ``fit_source``."""
-        trainer_config = TrainerConfig(
-            epochs=self.epochs,
-            learning_rate=self.learning_rate,
-            lr_schedule=self.lr_schedule,
-            patience=self.patience if valid is not None else None,
-            seed=self.seed,
-            device=self.device,
-            **(self.trainer_options or {}),
-        )
+        settings = self._trainer_settings(self._checked)
+        if valid is None:
+            settings["patience"] = None
+        trainer_config = TrainerConfig(**settings)
         all_callbacks = ([ProgressBar()] if self.verbose else []) + self._training_callbacks() + list(callbacks)
-        trainer = Trainer(trainer_config, all_callbacks, transform=binarize if self.binarize else None)
+        dynamic = self._checked["binarize"] == "dynamic"
+        trainer = Trainer(trainer_config, all_callbacks, transform=binarize if dynamic else None)
         # the user's global RNG is left as it was; everything below is seeded by ``seed``
         with torch.random.fork_rng(devices=range(torch.cuda.device_count())), torch.enable_grad():
             torch.manual_seed(self.seed)
@@ -254,6 +295,7 @@ class NeuralEstimator(EncoderDecoderEstimator):
             self.history_ = trainer.fit(module, train, valid, checkpoint_dir=checkpoint_dir, resume=resume)
         module.eval()
         self.module_ = module
+        self.likelihood_ = self._likelihood_spec["name"]
 
     def _build_module(self, n_train: int) -> AutoencoderModel:
         """A new module for a training set of ``n_train`` examples."""
@@ -269,10 +311,17 @@ class NeuralEstimator(EncoderDecoderEstimator):
         return Xv
 
     def _network(self) -> NetworkConfig:
-        return NetworkConfig.build(self.network)
+        return NetworkConfig.build(self._checked["network"])
 
     def _likelihood_config(self) -> dict[str, Any]:
-        return build_likelihood(self.likelihood).config()
+        return build_likelihood(self._likelihood_spec).config()
+
+    def _fitted_attributes(self) -> dict[str, Any]:
+        return super()._fitted_attributes() | {"likelihood": getattr(self, "likelihood_", None)}
+
+    def _set_fitted_attributes(self, fitted: dict[str, Any]) -> None:
+        super()._set_fitted_attributes(fitted)
+        self.likelihood_ = fitted.get("likelihood")
 
     def score_samples(self, X: Any) -> Any:
         """log p(x | z = encoder(x)) per example in nats: a reconstruction score, not a bound on log p(x).
@@ -282,33 +331,3 @@ class NeuralEstimator(EncoderDecoderEstimator):
         Xt = self._check_X(X, keep_float64=True)
         return _like_input(self._map(lambda m, x: m.likelihood.log_prob(x, m.decode(m.encode(x).mean)), Xt), X)
 
-
-_COMMON_DOC = """
-    latent_dim : int
-        Size of the latent code.
-    network : str, dict or NetworkConfig
-        ``"mlp"`` (default, hidden widths (512,)), ``"conv"`` (channels (32, 64)),
-        or e.g. ``{"kind": "mlp", "hidden_dims": [200, 200], "activation": "tanh"}``.
-    likelihood : str, dict or Likelihood
-        ``"bernoulli"``, ``"continuous_bernoulli"`` or ``"gaussian"``
-        (``{"name": "gaussian", "learn_scale": True}`` learns the noise scale).
-    binarize : False or "dynamic"
-        Resample binary data from the grey levels at every batch (Bernoulli only).
-    epochs, batch_size, learning_rate : training length, batch size and Adam's step size.
-    lr_schedule : str
-        ``"constant"``, or ``"cosine"``: the step size falls along a half cosine
-        to 0 at the end of ``epochs`` (the better choice for a fixed budget).
-    validation_fraction : float
-        Share of X held out (seeded) for validation and early stopping.
-    patience : int or None
-        Early stopping after this many epochs without validation improvement.
-    seed : int
-        Seeds the weights, the split, the data order and the noise.
-    device : str
-        ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``, ``"mps"``.
-    verbose : bool
-        Show a progress bar (a line per epoch when not on a terminal).
-    trainer_options : dict, optional
-        Further trainer settings: ``optimizer`` ("adam"/"adamw"), ``weight_decay``,
-        ``grad_clip``, ``amp``, ``restore_best``, ``checkpoint_every_steps``.
-"""

@@ -10,11 +10,14 @@ from torch import Tensor
 
 from vaelab.errors import InputError
 from vaelab.estimators.base import ESTIMATORS, EncoderDecoderEstimator, _like_input
+from vaelab.estimators.params import PCA_PARAMS
 from vaelab.models.pca import PCAConfig, PCAModel
-from vaelab.validation import as_tensor, check_int, check_is_fitted, finite_column_sums
+from vaelab.params import declared
+from vaelab.validation import as_tensor, check_is_fitted, finite_column_sums
 
 
 @ESTIMATORS.register("PCA")
+@declared(PCA_PARAMS)
 class PCA(EncoderDecoderEstimator):
     """Principal component analysis, fitted in closed form in float64.
 
@@ -24,8 +27,7 @@ class PCA(EncoderDecoderEstimator):
 
     Parameters
     ----------
-    latent_dim : int
-        Number of components, 1 <= latent_dim <= min(n_samples, n_features).
+    {parameters}
 
     Attributes
     ----------
@@ -49,8 +51,9 @@ class PCA(EncoderDecoderEstimator):
     model_class = PCAModel
     keep_float64 = True
 
-    def __init__(self, *, latent_dim: int = 2) -> None:
-        self.latent_dim = latent_dim
+    def check_params(self) -> dict[str, Any]:
+        """Check the parameters against their declaration; returns them normalized (see :mod:`vaelab.params`)."""
+        return type(self).params.validate(self.get_params(deep=False))
 
     def _fit_input(self, X: Any) -> Tensor:
         return as_tensor(X, keep_float64=True, check_finite=False)  # checked by _fit's float64 column sums
@@ -58,13 +61,13 @@ class PCA(EncoderDecoderEstimator):
     def _fit(self, X: Tensor) -> None:
         sums = finite_column_sums(X)  # one pass over the data: the NaN/inf check and the mean
         n, d = X.shape[0], self.n_features_in_
-        k = check_int(self.latent_dim, "latent_dim")
+        k = self.check_params()["latent_dim"]
         if not 1 <= k <= min(n, d):
             raise InputError(
                 f"latent_dim must be between 1 and {min(n, d)}, the smaller of n_samples={n} and n_features={d}, "
                 f"got {k}; choose fewer components"
             )
-        module = PCAModel(PCAConfig(input_shape=self.input_shape_, latent_dim=self.latent_dim))
+        module = PCAModel(PCAConfig(input_shape=self.input_shape_, latent_dim=k))
         self.module_ = module.fit(X, mean=torch.from_numpy(sums.cpu().numpy() / n))  # NumPy: see PCAModel.fit
 
     def score_samples(self, X: Any) -> Any:

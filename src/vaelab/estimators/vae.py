@@ -14,50 +14,29 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from vaelab.errors import InputError
 from vaelab.estimators import vae_options
 from vaelab.estimators.base import ESTIMATORS, _like_input
 from vaelab.estimators.conditional import ConditionalMixin
-from vaelab.estimators.neural import _COMMON_DOC, NeuralEstimator
+from vaelab.estimators.neural import NeuralEstimator
+from vaelab.estimators.params import VAE_PARAMS
 from vaelab.models.vae import VAEConfig, VAEModel
-from vaelab.nn import NetworkConfig
+from vaelab.params import declared
 from vaelab.training import Callback
 from vaelab.validation import check_int, check_is_fitted
 
 
 @ESTIMATORS.register("VAE")
+@declared(VAE_PARAMS)
 class VAE(ConditionalMixin, NeuralEstimator):
-    __doc__ = f"""A variational autoencoder, trained on the (beta-weighted) ELBO or the IWAE bound.
+    """A variational autoencoder, trained on the (beta-weighted) ELBO or the IWAE bound.
+
+    A conditional VAE (``conditional=True``) takes the labels ``y`` in ``fit``,
+    ``transform``, ``reconstruct``, ``inverse_transform``, ``score_samples`` and
+    ``sample`` (see :mod:`vaelab.estimators.conditional`).
 
     Parameters
-    ----------{_COMMON_DOC}
-    prior : str or dict
-        The prior p(z): ``"standard_normal"``, ``{{"name": "mog", "components": K}}``
-        (a learned mixture of Gaussians) or ``{{"name": "vamp", "components": K}}``
-        (the VampPrior, Tomczak & Welling 2018).
-    beta : float
-        Weight of the KL term (1.0: the ELBO; Higgins et al. 2017 for beta > 1).
-    kl_schedule : str, optional
-        ``"warmup:STEPS"``, ``"cyclical:CYCLES:RATIO"`` (Fu et al. 2019) or
-        ``"capacity:C_MAX:STEPS:GAMMA"`` (Burgess et al. 2018); None keeps beta constant.
-    free_bits : float
-        KL floor per latent dimension in nats (Kingma et al. 2016); 0 is off.
-    objective : str
-        ``"elbo"`` or ``"iwae"`` (Burda et al. 2016, with ``k`` samples).
-    k : int
-        Importance samples of the IWAE objective.
-    gradient : str
-        IWAE's gradient: ``"standard"`` or ``"dreg"`` (Tucker et al. 2019).
-    tc_beta : float
-        Weight of the total correlation (beta-TCVAE, Chen et al. 2018); 1.0 is the ELBO.
-    stochastic_layers : int
-        1, or 2 for Burda et al.'s two-layer model (z2 has latent_dim // 2 units).
-    conditional : bool
-        A conditional VAE (Sohn et al. 2015): ``fit(X, y)`` with class labels,
-        one-hot rows or numeric attributes ``y``; the encoder and the decoder
-        see the label, and ``transform``, ``reconstruct``, ``inverse_transform``,
-        ``score_samples`` and ``sample`` take ``y`` (see
-        :mod:`vaelab.estimators.conditional`).
+    ----------
+    {parameters}
 
     Attributes
     ----------
@@ -65,6 +44,8 @@ class VAE(ConditionalMixin, NeuralEstimator):
     history_ : list of dict
         Per-epoch training (and validation) loss terms.
     input_shape_ : tuple of int
+    likelihood_ : str
+        The likelihood fitted (``likelihood="auto"`` decided from the data).
     condition_encoding_ : ConditionEncoding
         (conditional only) How labels become condition vectors; ``.classes``
         lists the classes seen in training.
@@ -80,83 +61,35 @@ class VAE(ConditionalMixin, NeuralEstimator):
     """
 
     model_class = VAEModel
+    unit_likelihood = "bernoulli"
 
-    def __init__(
-        self,
-        *,
-        latent_dim: int = 16,
-        network: str | dict[str, Any] | NetworkConfig = "mlp",
-        likelihood: str | dict[str, Any] = "bernoulli",
-        prior: str | dict[str, Any] = "standard_normal",
-        beta: float = 1.0,
-        kl_schedule: str | None = None,
-        free_bits: float = 0.0,
-        objective: str = "elbo",
-        k: int = 5,
-        gradient: str = "standard",
-        tc_beta: float = 1.0,
-        stochastic_layers: int = 1,
-        conditional: bool = False,
-        binarize: bool | str = False,
-        epochs: int = 30,
-        batch_size: int = 128,
-        learning_rate: float = 1e-3,
-        lr_schedule: str = "constant",
-        validation_fraction: float = 0.1,
-        patience: int | None = None,
-        seed: int = 0,
-        device: str = "auto",
-        verbose: bool = False,
-        trainer_options: dict[str, Any] | None = None,
-    ) -> None:
-        self.latent_dim = latent_dim
-        self.network = network
-        self.likelihood = likelihood
-        self.prior = prior
-        self.beta = beta
-        self.kl_schedule = kl_schedule
-        self.free_bits = free_bits
-        self.objective = objective
-        self.k = k
-        self.gradient = gradient
-        self.tc_beta = tc_beta
-        self.stochastic_layers = stochastic_layers
-        self.conditional = conditional
-        self.binarize = binarize
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.lr_schedule = lr_schedule
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.seed = seed
-        self.device = device
-        self.verbose = verbose
-        self.trainer_options = trainer_options
+    def check_params(self) -> dict[str, Any]:
+        checked = super().check_params()
+        vae_options.check_vae_rules(self._options(checked))
+        return checked
 
-    def _validate_params(self, n: int) -> None:
-        super()._validate_params(n)
-        vae_options.check_vae_options(self)
-        if not isinstance(self.conditional, bool):
-            raise InputError(f"conditional must be True or False, got {self.conditional!r}")
+    def _options(self, checked: dict[str, Any]) -> dict[str, Any]:
+        """The VAE options of the checked parameters (a subclass may fix some: the VAE-GAN's objective)."""
+        return checked
 
     def _module_config(self, n_train: int = 0) -> VAEConfig:
-        return vae_options.model_class(self).config_class(
+        options = self._options(self._checked)
+        return vae_options.model_class(options).config_class(
             input_shape=self.input_shape_,
-            latent_dim=self.latent_dim,
+            latent_dim=options["latent_dim"],
             network=self._network(),
             likelihood=self._likelihood_config(),
-            prior=vae_options.prior_config(self),
-            beta=float(self.beta),
-            objective=vae_options.objective_config(self, n_train),
+            prior=vae_options.prior_config(options),
+            beta=float(options["beta"]),
+            objective=vae_options.objective_config(options, n_train),
             condition_dim=self.condition_dim_,
         )
 
     def _build_module(self, n_train: int) -> VAEModel:
-        return vae_options.model_class(self)(self._module_config(n_train))
+        return vae_options.model_class(self._options(self._checked))(self._module_config(n_train))
 
     def _training_callbacks(self) -> list[Callback]:
-        return list(vae_options.schedule_callbacks(self))
+        return list(vae_options.schedule_callbacks(self._options(self._checked)))
 
     def score_samples(self, X: Any, y: Any = None, *, n_samples: int = 1, seed: int = 0) -> Any:
         """A lower bound on log p(x) per example in nats: the importance-weighted L_k with k = ``n_samples``.

@@ -21,53 +21,35 @@ code collapses (KL near 0.2 nats, recall 0); with it the same runs keep a
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
-from vaelab.errors import InputError
 from vaelab.estimators.base import ESTIMATORS
 from vaelab.estimators.vae import VAE
-from vaelab.models.vaegan import CRITIC_INPUTS, VAEGANConfig, VAEGANModel
-
-OWN_DEFAULTS = {"discriminator_dims": (32, 64), "feature_dim": 256, "gamma": 1.0, "adversarial_weight": 1.0,
-                "pixel_weight": 1.0, "discriminator_lr_scale": 1.0, "balance": True, "critic_input": "auto"}
-CHANGED_VAE_DEFAULTS = {"validation_fraction": 0.0}
+from vaelab.estimators.params import VAEGAN_FIXED, VAEGAN_PARAMS
+from vaelab.models.vaegan import VAEGANConfig, VAEGANModel
+from vaelab.params import declared
 
 
 @ESTIMATORS.register("VAEGAN")
+@declared(VAEGAN_PARAMS)
 class VAEGAN(VAE):
     """A VAE-GAN (Larsen et al. 2016): a VAE whose reconstruction error is measured by a discriminator.
 
+    Its parameters are the VAE's (``validation_fraction`` defaults to 0 here) without the
+    objective options its three losses do not use (``free_bits``, ``objective``, ``k``,
+    ``gradient``, ``tc_beta``, ``stochastic_layers``, ``conditional``: one stochastic
+    layer, the ELBO's terms weighted by ``beta``, unconditional), plus the discriminator's.
+    An ``adversarial_weight`` of 10 gave no reliable gain in 10-minute CPU runs on MNIST
+    (benchmarks/sharpness.py, row vaegan-mlp-adv10: FDD 84.6 against 103.7 on one machine,
+    95.1 against 93.1 on another) and cost 8-25 nats of ELBO. ``critic_input="draw"``
+    lowered the FDD of prior samples on MNIST from 103.7 to 84.2 (10 minutes, standard normal
+    prior), from 13.9 to 11.5 (10 minutes, VampPrior) and from 115.5 to 101.2 (3 minutes;
+    benchmarks/sharpness.py), which is why "auto" draws on binary data, where grey means
+    beside binary digits are fake at a glance.
+
     Parameters
     ----------
-    discriminator_dims : tuple of int, default (32, 64)
-        Channels of the discriminator's stride-2 convolutions (or hidden widths for vectors).
-    feature_dim : int, default 256
-        Width of the discriminator's feature layer, where reconstructions are compared.
-    gamma : float, default 1.0
-        Weight of the feature reconstruction against the GAN loss in the decoder's loss.
-    adversarial_weight : float, default 1.0
-        Weight of the GAN term in the decoder's loss (1 in Larsen et al.; the pixel term it sits beside is a
-        sum over pixels). A weight of 10 gave no reliable gain in 10-minute CPU runs on MNIST
-        (benchmarks/sharpness.py, row vaegan-mlp-adv10: FDD 84.6 against 103.7 on one machine, 95.1 against
-        93.1 on another) and cost 8-25 nats of ELBO.
-    pixel_weight : float, default 1.0
-        Weight of a pixel -log p(x|z) term added to the encoder's and decoder's losses (0: Larsen et al.).
-    discriminator_lr_scale : float, default 1.0
-        The discriminator's learning rate relative to ``learning_rate``.
-    balance : bool, default True
-        Pause the discriminator while it wins and the decoder's GAN term while it
-        loses (Larsen et al.'s update rule; see :mod:`vaelab.models.vaegan`).
-    critic_input : {"auto", "mean", "draw"}, default "auto"
-        What the discriminator sees of a decoded batch: the means E[x|z] ("mean", Larsen et al.), or draws
-        x ~ p(x|z) carrying the means' gradient ("draw", a straight-through estimate). "auto" is "draw" on
-        binary data (``binarize="dynamic"``, or X of zeros and ones under a Bernoulli likelihood), where grey
-        means beside binary digits are fake at a glance, and "mean" otherwise. On MNIST, draws lowered the
-        FDD of prior samples from 103.7 to 84.2 (10 minutes, standard normal prior), from 13.9 to 11.5
-        (10 minutes, VampPrior) and from 115.5 to 101.2 (3 minutes; benchmarks/sharpness.py).
-    **VAE parameters
-        Every parameter of :class:`~vaelab.VAE` (``validation_fraction``
-        defaults to 0 here); ``conditional`` must stay False.
+    {parameters}
 
     Examples
     --------
@@ -79,29 +61,15 @@ class VAEGAN(VAE):
     """
 
     model_class = VAEGANModel
+    retired_params = VAEGAN_FIXED  # saved by versions that listed them as (refused) parameters
+    # the VAE's options that are not the VAE-GAN's parameters, at the values its losses imply
+    free_bits, objective, k, gradient, tc_beta, stochastic_layers, conditional = (
+        VAEGAN_FIXED[name] for name in ("free_bits", "objective", "k", "gradient", "tc_beta", "stochastic_layers",
+                                        "conditional")
+    )
 
-    def __init__(self, **params: Any) -> None:  # the signature is set below: the VAE's plus OWN_DEFAULTS
-        own = {k: params.pop(k, v) for k, v in OWN_DEFAULTS.items()}
-        VAE.__init__(self, **{**CHANGED_VAE_DEFAULTS, **params})
-        for name, value in own.items():
-            setattr(self, name, tuple(value) if isinstance(value, list) else value)  # JSON lists back to tuples
-
-    def _validate_params(self, n: int) -> None:
-        super()._validate_params(n)
-        if self.conditional:
-            raise InputError("VAEGAN is unconditional: conditional must be False")
-        if self.critic_input not in ("auto", *CRITIC_INPUTS):
-            raise InputError(f"critic_input must be 'auto', 'mean' or 'draw', got {self.critic_input!r}")
-        if self.stochastic_layers != 1 or self.objective != "elbo":
-            raise InputError(
-                "VAEGAN trains one stochastic layer with its own three losses: stochastic_layers must be 1 and "
-                f"objective 'elbo', got stochastic_layers={self.stochastic_layers!r}, objective={self.objective!r}"
-            )
-        if self.free_bits != 0.0 or self.tc_beta != 1.0:
-            raise InputError(
-                "VAEGAN's losses weight the KL term by beta (and kl_schedule) only: free_bits must be 0 and tc_beta 1, "
-                f"got free_bits={self.free_bits!r}, tc_beta={self.tc_beta!r}"
-            )
+    def _options(self, checked: dict[str, Any]) -> dict[str, Any]:
+        return {**checked, **VAEGAN_FIXED}
 
     def _check_data(self, X: Any, name: str) -> None:
         super()._check_data(X, name)
@@ -111,10 +79,11 @@ class VAEGAN(VAE):
             self._binary_data = bool(is_binary(X))
 
     def _critic_input(self) -> str:
-        if self.critic_input != "auto":
-            return str(self.critic_input)
+        choice = self._checked["critic_input"]
+        if choice != "auto":
+            return choice
         binary_data = getattr(self, "_binary_data", False) and self._likelihood_config()["name"] == "bernoulli"
-        binary = bool(self.binarize) or binary_data
+        binary = self._checked["binarize"] == "dynamic" or binary_data
         return "draw" if binary else "mean"
 
     def _build_module(self, n_train: int) -> VAEGANModel:
@@ -122,26 +91,15 @@ class VAEGAN(VAE):
 
     def _module_config(self, n_train: int = 0) -> VAEGANConfig:
         base = super()._module_config(n_train)
+        checked = self._checked
         return VAEGANConfig(
             **{f: getattr(base, f) for f in base.__dataclass_fields__},
-            discriminator_dims=tuple(self.discriminator_dims),
-            feature_dim=int(self.feature_dim),
-            gamma=float(self.gamma),
-            adversarial_weight=float(self.adversarial_weight),
-            pixel_weight=float(self.pixel_weight),
-            discriminator_lr_scale=float(self.discriminator_lr_scale),
-            balance=bool(self.balance),
+            discriminator_dims=checked["discriminator_dims"],
+            feature_dim=checked["feature_dim"],
+            gamma=checked["gamma"],
+            adversarial_weight=checked["adversarial_weight"],
+            pixel_weight=checked["pixel_weight"],
+            discriminator_lr_scale=checked["discriminator_lr_scale"],
+            balance=checked["balance"],
             critic_input=self._critic_input(),
         )
-
-
-def _signature() -> inspect.Signature:
-    """``VAEGAN.__init__``'s signature as scikit-learn reads it: keyword-only, the VAE's parameters and its own."""
-    vae = inspect.signature(VAE.__init__).parameters.values()
-    params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-    params += [p.replace(default=CHANGED_VAE_DEFAULTS.get(p.name, p.default)) for p in vae if p.name != "self"]
-    params += [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=v) for k, v in OWN_DEFAULTS.items()]
-    return inspect.Signature(params)
-
-
-VAEGAN.__init__.__signature__ = _signature()  # type: ignore[attr-defined]

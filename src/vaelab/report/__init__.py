@@ -11,10 +11,26 @@ module             holds
 =================  ===========================================================
 
 The latent-space pictures come from :mod:`vaelab.latent`. matplotlib and Pillow
-are imported only when a figure is drawn.
+are imported only when a figure is drawn, and each name here loads its module on
+first use (PEP 562), so that ``html``'s table helpers stay light.
 """
 
-from vaelab.report.compare import ComparedModel, build_comparison_report
-from vaelab.report.run_report import build_run_report
+from __future__ import annotations
 
-__all__ = ["ComparedModel", "build_comparison_report", "build_run_report"]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_WHERE = {"ComparedModel": "compare", "build_comparison_report": "compare", "build_run_report": "run_report"}
+__all__ = sorted(_WHERE)
+
+if TYPE_CHECKING:
+    from vaelab.report.compare import ComparedModel, build_comparison_report
+    from vaelab.report.run_report import build_run_report
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'vaelab.report' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"vaelab.report.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value

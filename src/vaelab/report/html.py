@@ -140,3 +140,19 @@ def write_page(
                 atomic_write_bytes(tmp / image.filename, image.png)
         atomic_write_text(tmp / filename, render(title, subtitle, sections))
     return out_dir / filename
+
+
+def format_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain-text table with aligned columns (numbers to 4 significant digits).
+
+    >>> print(format_table(["model", "mse"], [["pca", 0.023771], ["vae", 0.0125]]))
+    model  mse
+    -----  -------
+    pca    0.02377
+    vae    0.0125
+    """
+    cells = [[str(h) for h in header]] + [[format_value(v) for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

@@ -11,51 +11,53 @@ module             holds
 ``transformer``    mode-specific normalization and one-hots (Xu et al. 2019)
 ``likelihood``     the ``mixed`` likelihood (Gaussian and categorical heads)
 ``pipeline``       schema + constraints + transformer, fitted and saved together
+``params``         TabularVAE's parameters, declared once
 ``estimator``      :class:`TabularVAE`
 ``dp``             DP-SGD through Opacus, as a trainer callback
 ``quality``        column shapes, pair trends, ML efficacy, validity, privacy
 =================  =================================================================
 
 Needs the ``tabular`` extra (pandas, PyYAML, Opacus): ``pip install 'vaelab[tabular]'``.
-Importing this package imports neither pandas nor Opacus; they load when a table is read.
+Importing this package imports nothing heavy (PEP 562): each name loads its module on first use, and
+pandas and Opacus load when a table is read; ``params`` (the declarations) is pure Python.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from vaelab.tabular.constraints import (
-    Categories,
-    FixedCombinations,
-    Increment,
-    Inequality,
-    Positive,
-    Predicate,
-    Range,
-)
-from vaelab.tabular.estimator import ConstraintError, TabularVAE
-from vaelab.tabular.rules import parse_constraints
-from vaelab.tabular.transformer import TableTransformer
+_WHERE = {
+    "Categories": "constraints",
+    "FixedCombinations": "constraints",
+    "Increment": "constraints",
+    "Inequality": "constraints",
+    "Positive": "constraints",
+    "Predicate": "constraints",
+    "Range": "constraints",
+    "ConstraintError": "estimator",
+    "TabularVAE": "estimator",
+    "parse_constraints": "rules",
+    "TableTransformer": "transformer",
+    "quality_report": "quality",
+}
+__all__ = sorted(_WHERE)
 
-__all__ = [
-    "Categories",
-    "ConstraintError",
-    "FixedCombinations",
-    "Increment",
-    "Inequality",
-    "Positive",
-    "Predicate",
-    "Range",
-    "TableTransformer",
-    "TabularVAE",
-    "parse_constraints",
-    "quality_report",
-]
+if TYPE_CHECKING:  # for type checkers and IDEs: the names are real
+    from vaelab.tabular.constraints import Categories, FixedCombinations, Increment, Inequality, Positive, Predicate, Range
+    from vaelab.tabular.estimator import ConstraintError, TabularVAE
+    from vaelab.tabular.quality import quality_report
+    from vaelab.tabular.rules import parse_constraints
+    from vaelab.tabular.transformer import TableTransformer
 
 
 def __getattr__(name: str) -> Any:
-    if name == "quality_report":
-        from vaelab.tabular.quality import quality_report
+    if name not in _WHERE:
+        raise AttributeError(f"module 'vaelab.tabular' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"vaelab.tabular.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
 
-        return quality_report
-    raise AttributeError(f"module 'vaelab.tabular' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,6 +1,6 @@
 """``TabularVAE``: the VAE on a table (a DataFrame or a CSV file), sampling DataFrames.
 
-It is the :class:`~vaelab.estimators.VAE`, unchanged, trained by the same
+It holds a :class:`~vaelab.estimators.VAE`, unchanged, trained by the same
 trainer on the vectors of a :class:`~vaelab.tabular.pipeline.TablePipeline`
 with the ``mixed`` likelihood over the pipeline's spans (TVAE, Xu et al. 2019).
 What it adds is only the table around the model: the pipeline, constraint
@@ -20,11 +20,12 @@ import numpy as np
 import torch
 
 from vaelab.errors import InputError, ModelFileError, VaelabError
-from vaelab.estimators.base import ESTIMATORS
+from vaelab.estimators.base import ESTIMATORS, EncoderDecoderEstimator
 from vaelab.estimators.vae import VAE
-from vaelab.nn import NetworkConfig
+from vaelab.params import declared
 from vaelab.serialization import load_tensors, read_json, save_tensors, write_json
 from vaelab.tabular import likelihood as _likelihood  # noqa: F401  (registers "mixed")
+from vaelab.tabular.params import DEFAULT_HIDDEN_DIMS, DEFAULT_LATENT_DIM, TABULAR_PARAMS
 from vaelab.training import Callback
 from vaelab.validation import check_int, check_is_fitted
 
@@ -35,9 +36,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 PIPELINE_JSON, PIPELINE_TENSORS = "table.json", "table.safetensors"
-#: the default network: TVAE's hidden layers with a latent of 32 instead of 128, which scored a higher quality on
-#: four of five tables and the same on the fifth, in 63-86% of the fit time (benchmarks/tabular_sizes.py)
-DEFAULT_LATENT_DIM, DEFAULT_HIDDEN_DIMS = 32, (128, 128)
+__all__ = ["DEFAULT_HIDDEN_DIMS", "DEFAULT_LATENT_DIM", "ConstraintError", "TabularVAE"]
 FEW_ROWS = 100  # fewer training rows than this get a warning: a model of them mostly recalls them
 
 
@@ -46,52 +45,24 @@ class ConstraintError(VaelabError, RuntimeError):
 
 
 @ESTIMATORS.register("TabularVAE")
-class TabularVAE(VAE):
+@declared(TABULAR_PARAMS)
+class TabularVAE(EncoderDecoderEstimator):
     """A VAE for mixed-type tables with hard constraints, optional DP and conditional sampling.
 
+    It holds a :class:`~vaelab.VAE` (``vae_``), built from its own parameters
+    and trained on the table's vectors, and adds the table around it.
     ``conditional`` here means training on CTGAN-style conditional vectors of the
     table's own categorical columns (``sample(n, conditions={...})``), not on labels ``y``.
 
     Parameters
     ----------
-    constraints : list, dict or str, optional
-        Constraint objects or dicts (``{"type": "range", "column": "age", "low": 18}``), a
-        ``{"constraints": [...]}`` mapping, or the path of a YAML/JSON rules file
-        (see :mod:`vaelab.tabular.constraints`).
-    metadata : dict or str, optional
-        Column kind overrides, or the path of a YAML/JSON file (see :mod:`vaelab.tabular.schema`).
-    latent_dim, network, epochs, batch_size, learning_rate, seed, device, verbose, trainer_options
-        As for :class:`~vaelab.VAE`. The defaults are TVAE's (two hidden layers of 128, batch
-        500, weight decay 1e-5) but for the latent, 32 instead of 128: over three seeds it scored
-        a higher quality on GBSG2, UCI Adult and two other tables and the same on a fifth, in
-        63-86% of the fit time (``benchmarks/tabular_sizes.py``). Hidden layers of 64
-        (``network={"kind": "mlp", "hidden_dims": [64, 64]}``) fit in 51-72% of TVAE's time,
-        with about TVAE's quality.
-    beta : float
-        KL weight; 0.5 matches TVAE's reconstruction weight of 2.
-    kl_schedule, free_bits, objective, k, gradient, tc_beta
-        The VAE's objective options, as for :class:`~vaelab.VAE` (one stochastic layer).
-    learn_scale : bool
-        Learn the Gaussian heads' sigma per continuous span (off under DP).
-    conditional : bool
-        Train with CTGAN-style conditional vectors (:mod:`vaelab.tabular.conditions`), so
-        that ``sample(n, conditions={...})`` can fix categorical or boolean values.
-    n_modes, max_categories : int
-        Mixture modes per numeric column; one-hot levels per categorical column.
-    dp_epsilon : float, optional
-        Train with DP-SGD to spend this epsilon at ``dp_delta`` (Opacus).
-    dp_delta : float, optional
-        Default: 1 / (10 n).
-    dp_max_grad_norm : float
-        Per-example gradient clipping norm under DP.
-    max_tries : int
-        Sampling rounds allowed to meet predicates before :class:`ConstraintError`.
-    encoding : str
-        Encoding of a CSV file.
+    {parameters}
 
     Attributes
     ----------
     pipeline_ : TablePipeline
+    vae_ : VAE
+        The fitted VAE on the table's vectors (not set on a loaded model; ``module_`` is its module).
     privacy_ : dict or None
         ``{"epsilon", "delta", "noise_multiplier", "steps", ...}`` after DP training.
 
@@ -106,79 +77,39 @@ class TabularVAE(VAE):
     (['age', 'sex'], True)
     """
 
-    conditions_on_labels = False  # its condition vectors come from the table's columns (see _condition_layout)
+    #: the parameters passed on to the VAE unchanged
+    VAE_PARAMS = ("latent_dim", "network", "prior", "beta", "kl_schedule", "free_bits", "objective", "k", "gradient",
+                  "tc_beta", "epochs", "batch_size", "learning_rate", "lr_schedule", "patience", "seed", "device",
+                  "verbose")
 
-    binarize = False  # the mixed likelihood has no binarization
+    def check_params(self) -> dict[str, Any]:
+        """Check every parameter (the VAE's through the VAE's own checks); returns them normalized.
 
-    def __init__(
-        self,
-        *,
-        constraints: Any = None,
-        metadata: Any = None,
-        latent_dim: int = DEFAULT_LATENT_DIM,
-        network: str | dict[str, Any] | NetworkConfig = None,
-        prior: str | dict[str, Any] = "standard_normal",
-        beta: float = 0.5,
-        kl_schedule: str | None = None,
-        free_bits: float = 0.0,
-        objective: str = "elbo",
-        k: int = 5,
-        gradient: str = "standard",
-        tc_beta: float = 1.0,
-        learn_scale: bool = True,
-        conditional: bool = True,
-        n_modes: int = 10,
-        max_categories: int = 100,
-        epochs: int = 300,
-        batch_size: int = 500,
-        learning_rate: float = 1e-3,
-        lr_schedule: str = "constant",
-        validation_fraction: float = 0.0,
-        patience: int | None = None,
-        dp_epsilon: float | None = None,
-        dp_delta: float | None = None,
-        dp_max_grad_norm: float = 1.0,
-        max_tries: int = 10,
-        encoding: str = "utf-8",
-        seed: int = 0,
-        device: str = "auto",
-        verbose: bool = False,
-        trainer_options: dict[str, Any] | None = None,
-    ) -> None:
-        self.constraints = constraints
-        self.metadata = metadata
-        self.latent_dim = latent_dim
-        self.network = network
-        self.prior = prior
-        self.beta = beta
-        self.kl_schedule = kl_schedule
-        self.free_bits = free_bits
-        self.objective = objective
-        self.k = k
-        self.gradient = gradient
-        self.tc_beta = tc_beta
-        self.stochastic_layers = 1  # one stochastic layer: the conditional vectors enter it (not a parameter)
-        self.learn_scale = learn_scale
-        self.conditional = conditional
-        self.n_modes = n_modes
-        self.max_categories = max_categories
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.lr_schedule = lr_schedule
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.dp_epsilon = dp_epsilon
-        self.dp_delta = dp_delta
-        self.dp_max_grad_norm = dp_max_grad_norm
-        self.max_tries = max_tries
-        self.encoding = encoding
-        self.seed = seed
-        self.device = device
-        self.verbose = verbose
-        self.trainer_options = trainer_options
+        Raises
+        ------
+        InputError
+            Naming the first bad parameter.
+        """
+        checked = type(self).params.validate(self.get_params(deep=False))
+        self._vae(checked, spans=None, conditional=False).check_params()
+        self._checked = checked
+        return checked
 
-    # ------------------------------------------------------------------ fit
+    def _vae(self, checked: dict[str, Any], spans: list[list[Any]] | None, conditional: bool) -> VAE:
+        """The VAE that learns the table's vectors: the shared parameters, the mixed likelihood over ``spans``
+        (None before the table is read: the VAE's other parameters are checked with a Gaussian in its place)."""
+        trainer = {f.name: f.default for f in type(self).params["trainer_options"].fields}
+        likelihood: Any = "gaussian" if spans is None else {
+            "name": "mixed", "spans": spans, "scale": 0.1,
+            "learn_scale": checked["learn_scale"] and checked["dp_epsilon"] is None,  # no per-example gradient
+        }
+        return VAE(
+            **{name: checked[name] for name in self.VAE_PARAMS},
+            likelihood=likelihood,
+            conditional=conditional,
+            validation_fraction=0.0,  # the table's rows are split here (validation_fraction), not by the VAE
+            trainer_options={**trainer, **(checked["trainer_options"] or {})},
+        )
 
     def _parsed_constraints(self) -> list[Any]:
         from vaelab.tabular.rules import parse_constraints
@@ -190,16 +121,17 @@ class TabularVAE(VAE):
 
         return read_metadata(self.metadata) if isinstance(self.metadata, (str, Path)) else self.metadata
 
-    def fit(  # type: ignore[override]
-        self,
-        X: Any,
-        y: Any = None,
-        *,
-        checkpoint_dir: str | Path | None = None,
-        resume: bool = False,
-        callbacks: Sequence[Callback] = (),
-    ) -> TabularVAE:
+    def fit(self, X: Any, y: Any = None, **fit_params: Any) -> TabularVAE:
         """Fit to a table: a DataFrame, or the path of a CSV file; returns self.
+
+        Parameters
+        ----------
+        X : DataFrame or str
+        y : None
+            Ignored (the table's own columns condition the model).
+        **fit_params
+            ``checkpoint_dir`` (checkpoints after every epoch), ``resume`` (continue
+            from them) and ``callbacks`` (extra trainer callbacks), as for ``VAE.fit``.
 
         Raises
         ------
@@ -209,14 +141,17 @@ class TabularVAE(VAE):
         from vaelab.tabular.io import read_table
         from vaelab.tabular.pipeline import TablePipeline
 
-        check_int(self.max_tries, "max_tries", low=1)
-        df = read_table(X, encoding=self.encoding, name="X")
+        unknown = set(fit_params) - {"checkpoint_dir", "resume", "callbacks"}
+        if unknown:
+            raise TypeError(f"TabularVAE.fit() got unexpected keyword arguments {sorted(unknown)}")
+        checked = self.check_params()
+        df = read_table(X, encoding=checked["encoding"], name="X")
         pipeline = TablePipeline(
             self._parsed_constraints(),
             self._parsed_metadata(),
-            n_modes=self.n_modes,
-            max_categories=self.max_categories,
-            seed=self.seed,
+            n_modes=checked["n_modes"],
+            max_categories=checked["max_categories"],
+            seed=checked["seed"],
         )
         X_np = pipeline.fit_transform(df)
         if X_np.shape[0] < FEW_ROWS:
@@ -229,43 +164,42 @@ class TabularVAE(VAE):
         self.n_features_in_ = X_np.shape[1]
         C = None
         self.condition_frequencies_ = None
-        if self.conditional:
+        if checked["conditional"]:
             from vaelab.tabular.conditions import ConditionVectors
 
             self.condition_frequencies_ = ConditionVectors.frequencies(pipeline, X_np)
             layout = self._condition_layout()  # None when the table has no categorical column
-            C = layout.for_training(X_np, self.seed) if layout is not None else None
+            C = layout.for_training(X_np, checked["seed"]) if layout is not None else None
         dp = self._dp_callback(X_np.shape[0])
-        self._fit_table(torch.from_numpy(X_np), None if C is None else torch.from_numpy(C), checkpoint_dir, resume,
-                        [*callbacks, *([] if dp is None else [dp])])
+        callbacks = [*fit_params.get("callbacks", ()), *([] if dp is None else [dp])]
+        vae = self._vae(checked, [list(s) for s in pipeline.spans], conditional=C is not None)
+        train, valid = self._sources(torch.from_numpy(X_np), None if C is None else torch.from_numpy(C))
+        vae.fit_source(train, valid, checkpoint_dir=fit_params.get("checkpoint_dir"),
+                       resume=bool(fit_params.get("resume", False)), callbacks=callbacks)
+        self.vae_, self.module_, self.history_ = vae, vae.module_, vae.history_
         self.privacy_ = None if dp is None else self._privacy(dp, X_np.shape[0])
         self.label_latents_ = {}
         if C is not None and dp is None:  # under DP these statistics of the data would spend privacy: the prior instead
+            device = self._device()
             with torch.no_grad():
                 self.label_latents_ = self._condition_layout().label_latents(self.module_.cpu(), torch.from_numpy(X_np))
-            self.module_.to(self._device_of_params())
+            self.module_.to(device)
         return self
 
-    def _device_of_params(self) -> torch.device:
-        from vaelab._runtime import resolve_device
-
-        return resolve_device(self.device)
-
-    def _fit_table(self, X: torch.Tensor, C: torch.Tensor | None, checkpoint_dir: Any, resume: bool,
-                   callbacks: Sequence[Callback]) -> None:
-        """Train on the vectors X (n, d) with their conditions C (n, K), split as ``fit`` splits arrays."""
+    def _sources(self, X: torch.Tensor, C: torch.Tensor | None) -> tuple[Any, Any]:
+        """Training (and validation) sources of the vectors X (n, d) with their conditions C (n, K),
+        split by ``validation_fraction`` with the seed, as ``fit`` splits arrays."""
         from vaelab.data.streaming import InMemorySource
 
-        self._validate_params(X.shape[0])
-        self._check_data(X, "X")
+        checked = self._checked
         n = X.shape[0]
-        n_valid = int(round(n * self.validation_fraction))
-        order = torch.randperm(n, generator=torch.Generator().manual_seed(self.seed))
+        n_valid = int(round(n * checked["validation_fraction"]))
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(checked["seed"]))
         parts = [order] if n_valid in (0, n) else [order[n_valid:], order[:n_valid]]
-        batch = min(self.batch_size, len(parts[0]))
-        sources = [InMemorySource(X[p], batch_size=b, seed=self.seed, condition=None if C is None else C[p])
+        batch = min(checked["batch_size"], len(parts[0]))
+        sources = [InMemorySource(X[p], batch_size=b, seed=checked["seed"], condition=None if C is None else C[p])
                    for p, b in zip(parts, (batch, max(batch, 256)))]
-        self._train(sources[0], sources[1] if len(sources) > 1 else None, checkpoint_dir, resume, callbacks)
+        return sources[0], sources[1] if len(sources) > 1 else None
 
     def _condition_layout(self) -> Any:
         """The layout of the conditional vectors (None for a model fitted without)."""
@@ -275,37 +209,30 @@ class TabularVAE(VAE):
 
         return ConditionVectors(self.pipeline_, self.condition_frequencies_)
 
-    def _module_config(self, n_train: int = 0) -> Any:
-        import dataclasses
-
-        layout = self._condition_layout()
-        config = super()._module_config(n_train)
-        return dataclasses.replace(config, condition_dim=layout.dim if layout is not None else 0)
-
     def _dp_callback(self, n: int) -> Callback | None:
-        if self.dp_epsilon is None:
+        checked = self._checked
+        if checked["dp_epsilon"] is None:
             return None
         from vaelab.tabular.dp import DPSGD, noise_for_epsilon
 
-        if not self.dp_max_grad_norm > 0:
-            raise InputError(f"dp_max_grad_norm must be > 0, got {self.dp_max_grad_norm!r}")
-        batch = min(self.batch_size, n)
-        steps = self.epochs * math.ceil(n / batch)
-        noise = noise_for_epsilon(float(self.dp_epsilon), self._delta(n), batch / n, steps)
-        return DPSGD(noise, self.dp_max_grad_norm, batch)
+        batch = min(checked["batch_size"], n)
+        steps = checked["epochs"] * math.ceil(n / batch)
+        noise = noise_for_epsilon(checked["dp_epsilon"], self._delta(n), batch / n, steps)
+        return DPSGD(noise, checked["dp_max_grad_norm"], batch)
 
     def _delta(self, n: int) -> float:
-        return float(self.dp_delta) if self.dp_delta is not None else 1.0 / (10 * n)
+        delta = self._checked["dp_delta"]
+        return float(delta) if delta is not None else 1.0 / (10 * n)
 
     def _privacy(self, dp: Any, n: int) -> dict[str, Any]:
         from vaelab.tabular.dp import spent_epsilon
 
-        batch = min(self.batch_size, n)
+        batch = min(self._checked["batch_size"], n)
         delta = self._delta(n)
         return {
             "mechanism": "DP-SGD (Opacus), RDP accountant",
             "epsilon": spent_epsilon(dp.noise_multiplier, batch / n, dp.steps, delta),
-            "target_epsilon": float(self.dp_epsilon),
+            "target_epsilon": float(self._checked["dp_epsilon"]),
             "delta": delta,
             "noise_multiplier": dp.noise_multiplier,
             "max_grad_norm": dp.max_grad_norm,
@@ -313,35 +240,9 @@ class TabularVAE(VAE):
             "steps": dp.steps,
         }
 
-    def _learn_scale(self) -> bool:
-        return bool(self.learn_scale) and self.dp_epsilon is None  # a free parameter has no per-example gradient
-
-    def _likelihood_config(self) -> dict[str, Any]:
-        spans = [list(s) for s in self.pipeline_.spans]
-        return {"name": "mixed", "spans": spans, "scale": 0.1, "learn_scale": self._learn_scale()}
-
-    def _network(self) -> NetworkConfig:
-        default = {"kind": "mlp", "hidden_dims": list(DEFAULT_HIDDEN_DIMS), "activation": "relu"}
-        spec = self.network if self.network is not None else default
-        return NetworkConfig.build(spec)
-
-    def _check_data(self, X: torch.Tensor, name: str) -> None:
-        from vaelab.likelihoods import build_likelihood
-
-        build_likelihood(self._likelihood_config()).check_data(X, name)
-
-    def _train(self, train, valid, checkpoint_dir, resume, callbacks) -> None:  # noqa: ANN001
-        options = dict(self.trainer_options or {})
-        options.setdefault("weight_decay", 1e-5)  # TVAE's
-        previous, self.trainer_options = self.trainer_options, options
-        try:
-            super()._train(train, valid, checkpoint_dir, resume, callbacks)
-        finally:
-            self.trainer_options = previous
-
     # --------------------------------------------------------------- sample
 
-    def sample(  # type: ignore[override]
+    def sample(
         self,
         n: int,
         *,
@@ -411,7 +312,7 @@ class TabularVAE(VAE):
         k = self.module_.condition_dim
         return torch.zeros(n, k, device=self._device()) if k else None
 
-    def transform(self, X: Any) -> np.ndarray:  # type: ignore[override]
+    def transform(self, X: Any) -> np.ndarray:
         """Latent codes of a table's rows: the posterior means, with no condition, shape (n, latent_dim).
 
         Parameters
@@ -432,7 +333,7 @@ class TabularVAE(VAE):
         codes = self._map(lambda module, x: module.encode(x, self._no_condition(x.shape[0])).mean, vectors)
         return codes.numpy()
 
-    def inverse_transform(self, Z: Any) -> pd.DataFrame:  # type: ignore[override]
+    def inverse_transform(self, Z: Any) -> pd.DataFrame:
         """Rows decoded from latent codes (n, latent_dim), with no condition: each part's most probable
         value (the mean of its Gaussian head, the likeliest label), rounded and projected onto the
         constraints as in :meth:`sample`; a DataFrame of the fitted table's columns."""
@@ -440,15 +341,15 @@ class TabularVAE(VAE):
         means = self._map(lambda module, z: module.decode_mean(z, self._no_condition(z.shape[0])), Zt)
         return self.pipeline_.decode(means.numpy())
 
-    def reconstruct(self, X: Any) -> pd.DataFrame:  # type: ignore[override]
+    def reconstruct(self, X: Any) -> pd.DataFrame:
         """``inverse_transform(transform(X))``: the rows as the model reproduces them from their codes."""
         return self.inverse_transform(self.transform(X))
 
-    def score_samples(self, X: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def score_samples(self, X: Any) -> Any:
         """Not offered for tables: see :meth:`score`."""
         return self.score(X)
 
-    def score(self, X: Any, *args: Any, **kwargs: Any) -> float:  # type: ignore[override]
+    def score(self, X: Any, y: Any = None) -> float:
         """Not offered for tables: raises :class:`~vaelab.errors.InputError`.
 
         The model's likelihood is over the encoded vectors (a sampled mixture mode and a

@@ -15,9 +15,6 @@ from typing import Annotated, Any
 
 import typer
 
-from vaelab.cli.commands.report import compare_runs, history_of, recorded_test_metrics
-from vaelab.cli.commands.train import fit_run, start_run
-from vaelab.cli.config import RunConfig
 from vaelab.cli.console import Console, format_table
 from vaelab.cli.options import Debug, Quiet
 from vaelab.demo import DEMO_EPOCHS, DEMO_LATENT_DIM, demo_options
@@ -69,17 +66,20 @@ def discrete_bits(run: Any, estimator: Any, x: Any, seed: int) -> float | str:
 
 def run_demo(out: Path, *, epochs: int, latent_dim: int, force: bool, console: Console) -> Path:
     """Train the three demo runs, report each, compare them; returns the comparison report."""
-    from vaelab.cli.callbacks import EpochProgress
-    from vaelab.cli.data import pick_split
     from vaelab.report import build_run_report
+    from vaelab.runs.callbacks import EpochProgress
+    from vaelab.runs.data import pick_split
+    from vaelab.runs.pipeline import fit, start
+    from vaelab.runs.reports import compare_runs, history_of, recorded_test_metrics
+    from vaelab.runs.spec import RunSpec
 
     prepare_out(out, force=force)
     started = time.perf_counter()
     rows, paths = [], []
     for name, options in demo_options(latent_dim=latent_dim, epochs=epochs).items():
-        run, config, dataset = start_run(RunConfig.from_dict(options, source="demo"), out / name, force=False)
+        run, config, dataset = start(RunSpec.from_layers([options], sources=["demo"]), out / name, force=False)
         progress = None if console.quiet else EpochProgress(f"{name:>11}", console.stderr)
-        fit_run(run, config, dataset, resume=False, console=Console(quiet=True), progress=progress)
+        fit(run, config, dataset, resume=False, reporter=Console(quiet=True), progress=progress)
         estimator = run.load_model(config)
         x, y = pick_split(dataset, "test")
         metrics = recorded_test_metrics(run, estimator, x, config.seed)
@@ -101,7 +101,7 @@ def run_demo(out: Path, *, epochs: int, latent_dim: int, force: bool, console: C
         rows.append([name, metrics.get("mse"), metrics.get("explained_variance"), bits, seconds])
         paths.append(run.root)
         console.note(f"{name:>11}: trained and reported in {out / name}")
-    report = compare_runs(paths, out / "comparison", force=False, seed=0, console=Console(quiet=True))
+    report = compare_runs(paths, out / "comparison", force=False, seed=0, reporter=Console(quiet=True))
     console.result(
         f"\nPCA vs autoencoder vs VAE on the bundled digits (latent_dim={latent_dim}, test split of {len(x)} images)\n"
     )

@@ -7,9 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from vaelab.cli.commands.generate import LoadedRun, labels_of
 from vaelab.cli.console import Console
-from vaelab.cli.options import Debug, NoVerify, Quiet, RunArg
+from vaelab.cli.options import Debug, NoVerify, Quiet, RunArg, labels_of
+from vaelab.runs.loaded import LoadedRun
 
 EPILOG = """**Examples**
 

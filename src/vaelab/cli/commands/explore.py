@@ -83,8 +83,8 @@ def explore_command(
 
     import numpy as np
 
-    from vaelab.cli.commands.generate import LoadedRun
-    from vaelab.cli.data import load_run_data, pick_split
+    from vaelab.runs.loaded import LoadedRun
+    from vaelab.runs.data import load_run_data, pick_split
     from vaelab.explore.app import create_app
     from vaelab.explore.server import prepare
     from vaelab.explore.session import Explorer

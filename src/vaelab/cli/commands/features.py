@@ -9,41 +9,20 @@ Fréchet distance between its own training and test images). ``--features
 PATH`` on ``train``, ``evaluate`` and ``report`` then names the figures after
 it: ``frechet_distance[NAME]``. Bad options leave nothing behind.
 
-This module also decides which classifier a run's figures use
-(:func:`feature_choice`): ``--features``, else the digit classifier for digit
-data, else none (and the metrics' notes say why).
+Which classifier a run's figures use is decided by
+:func:`vaelab.runs.evaluation.feature_choice`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from vaelab.cli.console import Console, format_table
 from vaelab.cli.errors import UsageError
 from vaelab.cli.options import Debug, Force, NoVerify, Quiet
-
-if TYPE_CHECKING:
-    from vaelab.cli.config import RunConfig
-
-#: Built-in data sets whose examples are MNIST digits: the shipped digit classifier applies to them.
-#: (``digits`` is scikit-learn's 8x8 digits: another resolution and style, so no figures for it.)
-DIGIT_DATA = ("mnist", "binarized-mnist")
-
-FeaturesOption = Annotated[
-    Optional[Path],
-    typer.Option(
-        "--features",
-        show_default=False,
-        help=(
-            "A feature classifier from `vaelab features train` (its folder): the VAE's Fréchet distance, precision "
-            "and recall are computed in its features and named after it. [default: the run's; the shipped digit "
-            "classifier for mnist and binarized-mnist; none for other data]"
-        ),
-    ),
-]
 
 TRAIN_EPILOG = """**Examples**
 
@@ -55,35 +34,6 @@ vaelab evaluate runs/fashion-vae --features features/fashion
 
 The folder gets config.json (name, data, test accuracy, floor, training command) and model.safetensors.
 """
-
-
-def feature_choice(config: RunConfig, features: Path | None = None, input_shape: tuple[int, ...] | None = None) -> Any:
-    """The ``features`` argument of ``vaelab.metrics.evaluate`` for a run.
-
-    ``features`` (the command's ``--features``) wins over the run's recorded
-    one; without either, digit data get ``"digits"`` and other data None.
-    A bad classifier, or one for images of another shape than
-    ``input_shape``, raises a :class:`UsageError` naming ``--features``.
-    """
-    path = features if features is not None else (Path(config.features) if config.features else None)
-    if path is None:
-        return "digits" if config.data in DIGIT_DATA else None
-    from vaelab.errors import VaelabError
-    from vaelab.metrics.features import load_feature_classifier
-
-    recorded = "" if features is not None else " (recorded in the run's config.toml)"
-    try:
-        classifier = load_feature_classifier(path)
-    except (VaelabError, OSError) as exc:
-        raise UsageError(
-            f"--features {path}{recorded}: {exc}; pass a folder written by `vaelab features train`"
-        ) from None
-    if input_shape is not None and tuple(input_shape) not in ((28, 28), (784,), (1, 28, 28)):
-        raise UsageError(
-            f"--features {path}: the classifier {classifier.name!r} takes 28x28 images, but the run's examples have "
-            f"shape {tuple(input_shape)}; leave --features out for these data"
-        )
-    return classifier
 
 
 def default_name(data: str) -> str:
@@ -182,7 +132,7 @@ def _labelled_images(
     data: str, data_dir: str | None, label_column: str | None, *, verify: bool, seed: int
 ) -> tuple[Any, Any, Any, Any, str]:
     """(x_train, y_train, x_test, y_test, name) of a labelled data set; a seeded 10 % test split if it has none."""
-    from vaelab.cli.data import split_test
+    from vaelab.runs.data import split_test
     from vaelab.data import load_dataset
 
     label: int | str | None = None

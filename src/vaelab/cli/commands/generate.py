@@ -7,17 +7,15 @@ Each writes an image grid (.png) for image data, or the decoded array (.npy /
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from vaelab.cli.config import RunConfig
 from vaelab.cli.console import Console
 from vaelab.cli.errors import UsageError
-from vaelab.cli.options import Debug, Force, NoVerify, OutFile, Quiet, RunArg, Seed, Split
-from vaelab.cli.run_dir import RunDir
+from vaelab.cli.options import Debug, Force, NoVerify, OutFile, Quiet, RunArg, Seed, Split, labels_of, parse_ints
+from vaelab.runs.loaded import LoadedRun
 from vaelab.errors import InputError
 
 if TYPE_CHECKING:  # numpy and the report's helpers are imported when a command runs
@@ -31,57 +29,6 @@ DEFAULT_SPAN = 3.0
 SAMPLERS = ("prior", "mixture")
 #: --components' default (10, as in Ghosh et al. 2020)
 MIXTURE_COMPONENTS = 10
-
-
-@dataclass(frozen=True)
-class LoadedRun:
-    """A run directory with its config, fitted model and how its examples are drawn."""
-
-    run: RunDir
-    config: RunConfig
-    estimator: Any
-    layout: ImageLayout | None
-
-    @classmethod
-    def open(cls, path: Path, *, no_verify: bool = False) -> LoadedRun:
-        """Open the run at ``path``; ``no_verify`` skips the checksums of its built-in data set."""
-        from vaelab.report.images import ImageLayout
-
-        run = RunDir.open(path)
-        config = run.config(no_verify=no_verify)
-        estimator = run.load_model(config)
-        return cls(run, config, estimator, ImageLayout.detect(tuple(estimator.input_shape_)))
-
-    def examples(self, split: str, input_path: Path | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-        """Examples (float, as the model reads them) and labels of a split of the run's data, or of a file."""
-        x, y, _ = self.labelled_examples(split, input_path)
-        return x, y
-
-    def labelled_examples(
-        self, split: str, input_path: Path | None = None
-    ) -> tuple[np.ndarray, np.ndarray | None, tuple[str, ...] | None]:
-        """As :meth:`examples`, with the names of the labels 0..K-1 where the data set defines them."""
-        from vaelab.cli.data import load_run_data, pick_split
-        from vaelab.data import load_dataset
-        from vaelab.report.run_report import unit_float
-
-        if input_path is not None:
-            dataset = load_dataset(input_path)
-            x, y = dataset.x_train, dataset.y_train
-        else:
-            dataset = load_run_data(self.config)
-            x, y = pick_split(dataset, split)
-        if tuple(x.shape[1:]) != tuple(self.estimator.input_shape_):
-            raise InputError(
-                f"{input_path or split} holds examples of shape {tuple(x.shape[1:])}, but {self.run.root} was trained "
-                f"on examples of shape {tuple(self.estimator.input_shape_)}"
-            )
-        return unit_float(x), y, dataset.class_names
-
-    def output(self, out: Path | None, stem: str, force: bool) -> Path:
-        from vaelab.cli.outputs import default_name
-
-        return self.run.output_path(out, default_name(stem, self.layout), force=force)
 
 
 def _is_index(spec: str) -> bool:
@@ -115,24 +62,6 @@ def _example_label(spec: str, labels: np.ndarray | None, fallback: Any, option: 
     if fallback is None:
         raise UsageError(f"{option} {spec}: a conditional model encodes an example with its label; give --label")
     return fallback
-
-
-def labels_of(x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
-    """The labels of examples ``x`` for a conditional model; an error when the data have none."""
-    import numpy as np
-
-    if y is None:
-        raise UsageError("this run's model is conditional and needs the examples' labels, but these data have none")
-    return np.asarray(y)[: len(x)]
-
-
-def parse_ints(text: str | None, what: str) -> list[int] | None:
-    if text is None:
-        return None
-    try:
-        return [int(p) for p in text.replace(" ", "").split(",") if p]
-    except ValueError:
-        raise UsageError(f"{what} must be comma-separated integers such as 0,1,2, got {text!r}") from None
 
 
 SAMPLE_EPILOG = """**Examples**
@@ -392,7 +321,7 @@ def interpolate_command(
     """
     import numpy as np
 
-    from vaelab.cli.data import read_example
+    from vaelab.runs.data import read_example
     from vaelab.cli.outputs import write_examples
     from vaelab import latent
     from vaelab.report.images import image_rows
@@ -481,7 +410,7 @@ def traverse_command(
     A conditional model decodes every row under one class, and ranks the
     dimensions by the variance of the split's codes (given their labels).
     """
-    from vaelab.cli.data import read_example
+    from vaelab.runs.data import read_example
     from vaelab.cli.outputs import write_examples
     from vaelab import latent
     from vaelab.report.images import image_rows

@@ -99,8 +99,9 @@ def attribute_command(
     import numpy as np
 
     from vaelab import latent
-    from vaelab.cli.commands.generate import LoadedRun, parse_ints
-    from vaelab.cli.data import load_run_data, pick_split
+    from vaelab.runs.loaded import LoadedRun
+    from vaelab.cli.options import parse_ints
+    from vaelab.runs.data import load_run_data, pick_split
     from vaelab.cli.outputs import write_examples
     from vaelab.report.images import image_rows
 
@@ -186,8 +187,9 @@ def neighbours_command(
     import numpy as np
 
     from vaelab import latent
-    from vaelab.cli.commands.generate import LoadedRun, parse_ints
-    from vaelab.cli.data import load_run_data, pick_split
+    from vaelab.runs.loaded import LoadedRun
+    from vaelab.cli.options import parse_ints
+    from vaelab.runs.data import load_run_data, pick_split
     from vaelab.cli.outputs import write_examples
     from vaelab.report.images import image_rows
     from vaelab.report.run_report import unit_float

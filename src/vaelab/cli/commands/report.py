@@ -7,14 +7,12 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from vaelab.cli.commands.evaluate import compute_metrics
-from vaelab.cli.commands.features import FeaturesOption, feature_choice
-from vaelab.cli.commands.generate import LoadedRun
 from vaelab.cli.console import Console
 from vaelab.cli.errors import UsageError
-from vaelab.cli.options import Debug, Force, NoVerify, Quiet, RunArg, Seed
-from vaelab.cli.run_dir import RunDir
-from vaelab.errors import InputError
+from vaelab.cli.options import Debug, FeaturesOption, Force, NoVerify, Quiet, RunArg, Seed
+from vaelab.runs.evaluation import feature_choice
+from vaelab.runs.loaded import LoadedRun
+from vaelab.runs.reports import compare_runs, history_of, recorded_test_metrics
 
 REPORT_EPILOG = """**Examples**
 
@@ -37,26 +35,6 @@ vaelab compare runs/a runs/b --out comparison/ --force
 Projection = Annotated[
     str, typer.Option("--projection", help="How latent codes of more than 2 dimensions are shown: pca or tsne.")
 ]
-
-
-def recorded_test_metrics(
-    run: RunDir, estimator: Any, x: Any, seed: int, features: Path | None = None, config: Any = None, y: Any = None
-) -> dict[str, Any]:
-    """The run's recorded test metrics, computing (and saving) them if there are none.
-
-    ``features`` (a ``--features`` folder) recomputes them with that feature classifier; ``y`` are the
-    labels of ``x`` (a conditional model is measured given them).
-    """
-    recorded = run.metrics().get("test")
-    if recorded and features is None:
-        return recorded
-    config = config if config is not None else run.config()
-    classifier = feature_choice(config, features, tuple(estimator.input_shape_))
-    return run.update_metrics("test", compute_metrics(estimator, x, y=y, seed=seed, features=classifier))["test"]
-
-
-def history_of(estimator: Any) -> list[dict[str, Any]]:
-    return list(getattr(estimator, "history_", None) or [])
 
 
 def report_command(
@@ -84,7 +62,7 @@ def report_command(
     projection), the decoded manifold for 2-D latents, the metrics table and
     the exact config.
     """
-    from vaelab.cli.data import load_run_data, pick_split
+    from vaelab.runs.data import load_run_data, pick_split
     from vaelab.report import build_run_report
 
     if projection not in ("pca", "tsne"):
@@ -123,60 +101,6 @@ def report_command(
         console.note(f"open {path.resolve().as_uri()} in a browser")
 
 
-def unique_names(runs: list[RunDir]) -> list[str]:
-    """Folder names, prefixed by their parents' where two runs share one."""
-    names = [r.root.name for r in runs]
-    if len(set(names)) == len(names):
-        return names
-    return [str(Path(r.root.parent.name) / r.root.name) for r in runs]
-
-
-def compare_runs(
-    paths: list[Path], out: Path | None, *, force: bool, seed: int, console: Console, no_verify: bool = False
-) -> Path:
-    """Write the comparison report of the runs at ``paths``; returns the HTML file.
-
-    ``no_verify`` skips the checksums of the runs' built-in data set.
-    """
-    from vaelab.cli.data import load_run_data, pick_split
-    from vaelab.report import ComparedModel, build_comparison_report
-
-    if not paths:
-        raise UsageError("give at least one run directory to compare")
-    loaded = [LoadedRun.open(p, no_verify=no_verify) for p in paths]
-    target = Path(out) if out is not None else loaded[0].run.root.parent / "comparison"
-    if target.exists() and not force:
-        raise FileExistsError(f"{target} already exists; pass --force to rebuild it or choose another --out")
-    first = loaded[0].config
-    for other in loaded[1:]:
-        if (other.config.data, other.config.data_dir) != (first.data, first.data_dir):
-            raise InputError(
-                f"{other.run.root} was trained on {other.config.data!r} but {loaded[0].run.root} on {first.data!r}; "
-                "compare runs on the same data"
-            )
-    dataset = load_run_data(first)
-    x, y = pick_split(dataset, "test")
-    names = unique_names([lr.run for lr in loaded])
-    models = []
-    for name, lr in zip(names, loaded, strict=True):
-        metrics = dict(recorded_test_metrics(lr.run, lr.estimator, x, first.seed, y=y))
-        training = lr.run.metrics().get("training", {})
-        if "seconds" in training:
-            metrics["fit_seconds"] = training["seconds"]
-        models.append(ComparedModel(name, lr.estimator, metrics))
-    console.note(f"comparing {', '.join(names)} on {len(x)} test examples ...")
-    return build_comparison_report(
-        models,
-        x,
-        out_dir=target,
-        title="vaelab comparison",
-        description=dataset.description,
-        seed=seed,
-        overwrite=force,
-        y=y,
-    )
-
-
 def compare_command(
     runs: Annotated[list[Path], typer.Argument(help="Run directories, trained on the same data.", show_default=False)],
     out: Annotated[
@@ -200,6 +124,6 @@ def compare_command(
     """
     console = Console(quiet=quiet)
     with console.logging():
-        path = compare_runs(runs, out, force=force, seed=seed, console=console, no_verify=no_verify)
+        path = compare_runs(runs, out, force=force, seed=seed, reporter=console, no_verify=no_verify)
         console.result(str(path))
         console.note(f"open {path.resolve().as_uri()} in a browser")

@@ -16,7 +16,7 @@ from vaelab.training import Callback
 from vaelab.training.callbacks import format_terms
 
 if TYPE_CHECKING:
-    from vaelab.cli.run_dir import RunDir
+    from vaelab.runs.run_dir import RunDir
     from vaelab.training import Trainer
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vaelab.cli.config import RunConfig
+from vaelab.runs.spec import RunSpec
 from vaelab.data import Dataset, load_dataset
 from vaelab.errors import DataFileError, InputError
 from vaelab.validation import as_tensor
@@ -21,25 +21,27 @@ SPLITS = ("test", "train", "valid")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
 
-def load_run_data(config: RunConfig, *, download: bool = False) -> Dataset:
+def load_run_data(spec: RunSpec, *, download: bool = False) -> Dataset:
     """Load the run's data set, with a seeded test split for files that have none.
 
     ``download`` fetches a missing built-in data set into its data folder.
     """
     label: int | str | None = None
-    if config.label_column:
-        label = int(config.label_column) if config.label_column.lstrip("-").isdigit() else config.label_column
+    column = spec.value("label_column")
+    if column:
+        label = int(column) if column.lstrip("-").isdigit() else column
     dataset = load_dataset(
-        config.data,
-        data_dir=config.data_dir or None,
+        spec.value("data"),
+        data_dir=spec.value("data_dir"),
         label_column=label,
-        image_size=config.image_size or None,
+        image_size=spec.value("image_size"),
         download=download,
-        verify=config.verify,
+        verify=spec.value("verify"),
     )
-    if dataset.x_test is not None or config.test_fraction == 0:
+    fraction = spec.value("test_fraction")
+    if dataset.x_test is not None or fraction == 0:
         return dataset
-    return split_test(dataset, config.test_fraction, config.seed)
+    return split_test(dataset, fraction, spec.seed)
 
 
 def split_test(dataset: Dataset, fraction: float, seed: int) -> Dataset:

@@ -19,9 +19,7 @@ Nothing here is overwritten without ``force``; a run is *complete* once
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import math
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,10 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vaelab.cli.config import RunConfig
-from vaelab.cli.console import vaelab_log_handler
 from vaelab.errors import InputError, ModelFileError
-from vaelab.serialization import atomic_write_text, read_json, write_json
+from vaelab.runs.spec import RunSpec
+from vaelab.serialization import atomic_write_text, jsonable, read_json, write_json
 
 if TYPE_CHECKING:
     from vaelab.estimators import EncoderDecoderEstimator
@@ -89,7 +86,7 @@ class RunDir:
             raise FileExistsError(f"refusing to replace {root}: it is the current folder or holds it")
         return run
 
-    def create(self, config: RunConfig) -> None:
+    def create(self, config: RunSpec) -> None:
         """Replace an earlier run (already allowed by :meth:`check_new`), then write ``config.toml``."""
         if self.root.is_dir() and any(self.root.iterdir()):
             shutil.rmtree(self.root)
@@ -116,17 +113,17 @@ class RunDir:
             )
         return run
 
-    def config(self, *, no_verify: bool = False) -> RunConfig:
+    def config(self, *, no_verify: bool = False) -> RunSpec:
         """The run's ``config.toml``; ``no_verify`` (a command's ``--no-verify``) skips the data's checksums."""
-        config = RunConfig.load(self.config_file)
-        return dataclasses.replace(config, verify=False) if no_verify else config
+        config = RunSpec.read(self.config_file)
+        return config.replace(verify=False) if no_verify and not config.is_table else config
 
     @property
     def complete(self) -> bool:
         """True once training finished and the model was saved."""
         return (self.model_dir / "config.json").is_file()
 
-    def load_model(self, config: RunConfig | None = None) -> EncoderDecoderEstimator:
+    def load_model(self, config: RunSpec | None = None) -> EncoderDecoderEstimator:
         """The run's fitted model, checked against its ``config.toml``."""
         from vaelab.estimators import load
 
@@ -138,9 +135,9 @@ class RunDir:
             )
         estimator = load(self.model_dir)
         found = type(estimator).__name__
-        if found != config.estimator_name:
+        if found != config.estimator:
             raise ModelFileError(
-                f"{self.model_dir} holds a {found} but {self.config_file} says model = {config.model!r}; "
+                f"{self.model_dir} holds a {found} but {self.config_file} says the estimator is {config.estimator}; "
                 "the run directory mixes files of different runs"
             )
         return estimator
@@ -199,14 +196,16 @@ class RunDir:
             handler.close()
 
 
-def jsonable(value: Any) -> Any:
-    """Metrics as JSON: NumPy/torch scalars and arrays become numbers and lists, NaN becomes null."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if hasattr(value, "tolist"):
-        return jsonable(value.tolist())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+@contextmanager
+def vaelab_log_handler(handler: logging.Handler) -> Iterator[None]:
+    """Attach ``handler`` to the ``vaelab`` logger for the block, lowering its level to the handler's if needed."""
+    logger = logging.getLogger("vaelab")
+    previous = logger.level
+    if previous == logging.NOTSET or previous > handler.level:
+        logger.setLevel(handler.level)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
