@@ -43,6 +43,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "vaelab._runtime",
         "vaelab.params",
         "vaelab.model_output",
+        "vaelab._lazy",
     ),
     "parts": ("vaelab.distributions", "vaelab.nn", "vaelab.likelihoods", "vaelab.priors", "vaelab.objectives"),
     "data": ("vaelab.data",),

@@ -200,27 +200,12 @@ class Choice(Kind):
 
 @dataclass(frozen=True)
 class Text(Kind):
-    """Any string (checked further where it is used: a schedule, a path, a device)."""
+    """A string, or a value of one of ``types`` (a rules file's path, or in Python the rules themselves);
+    checked further where it is used (a schedule, a path, a device)."""
 
-    metavar = "TEXT"
     what: str = "a string"
-
-    def check(self, name: str, value: Any) -> str:
-        if not isinstance(value, str):
-            raise self.error(name, value)
-        return value
-
-    def describe(self) -> str:
-        return self.what
-
-
-@dataclass(frozen=True)
-class Value(Kind):
-    """A value of one of ``types`` (a rules file's path, or the rules themselves in Python), checked where used."""
-
-    types: tuple[type, ...]
-    what: str
-    metavar = "PATH"
+    types: tuple[type, ...] = (str,)
+    metavar: str = "TEXT"
 
     def check(self, name: str, value: Any) -> Any:
         if not isinstance(value, self.types):

@@ -19,9 +19,14 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from vaelab.cli.errors import UsageError
+from vaelab.cli.errors import ConfigError, UsageError
 from vaelab.errors import InputError
 from vaelab.params import Bool, OrNone, Param, ParamSet, Struct, flag_names, plain
+
+if typing.TYPE_CHECKING:
+    from pathlib import Path
+
+    from vaelab.runs.spec import RunSpec
 
 #: Python names of the generated parameters: ``p__latent_dim`` (never clashing with a command's own options)
 PREFIX = "p__"
@@ -121,3 +126,27 @@ def with_declared_options(
     function.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     function.__annotations__ = {p.name: p.annotation for p in params}
     return function
+
+
+def spec_from(
+    given: dict[str, Any], *, config_file: Path | None, recipe: str | None = None, estimator: str | None = None
+) -> RunSpec:
+    """A command's run spec: defaults < ``--recipe`` < ``--config`` < the command line (``given``), checked as the
+    estimator checks its parameters; any bad option is a usage error naming where it came from."""
+    from vaelab.runs.recipes import recipe as recipe_values
+    from vaelab.runs.spec import RunSpec, read_layer
+
+    layers: list[dict[str, Any]] = []
+    sources: list[str] = []
+    try:
+        if recipe is not None:
+            layers.append(recipe_values(recipe))
+            sources.append(f"--recipe {recipe}")
+        if config_file is not None:
+            layers.append(read_layer(config_file))
+            sources.append(str(config_file))
+        spec = RunSpec.from_layers([*layers, given], sources=[*sources, "options"], estimator=estimator)
+        spec.build_estimator()  # a part's own checks (an unknown prior, say) are usage errors too
+    except InputError as exc:
+        raise ConfigError(str(exc)) from None
+    return spec

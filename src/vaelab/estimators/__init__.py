@@ -7,8 +7,9 @@ the command line can read the parameter declarations (:mod:`.params`) alone.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from vaelab._lazy import lazy_exports
 
 __all__ = ["ESTIMATORS", "PCA", "VAE", "VAEGAN", "Autoencoder", "EncoderDecoderEstimator", "NeuralEstimator", "load"]
 
@@ -31,14 +32,4 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the names are real
     from vaelab.estimators.vae import VAE
     from vaelab.estimators.vaegan import VAEGAN
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module 'vaelab.estimators' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"vaelab.estimators.{_WHERE[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

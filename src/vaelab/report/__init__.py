@@ -17,8 +17,9 @@ first use (PEP 562), so that ``html``'s table helpers stay light.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from vaelab._lazy import lazy_exports
 
 _WHERE = {"ComparedModel": "compare", "build_comparison_report": "compare", "build_run_report": "run_report"}
 __all__ = sorted(_WHERE)
@@ -27,10 +28,4 @@ if TYPE_CHECKING:
     from vaelab.report.compare import ComparedModel, build_comparison_report
     from vaelab.report.run_report import build_run_report
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module 'vaelab.report' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"vaelab.report.{_WHERE[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

@@ -24,8 +24,9 @@ pandas and Opacus load when a table is read; ``params`` (the declarations) is pu
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from vaelab._lazy import lazy_exports
 
 _WHERE = {
     "Categories": "constraints",
@@ -50,14 +51,4 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the names are real
     from vaelab.tabular.rules import parse_constraints
     from vaelab.tabular.transformer import TableTransformer
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module 'vaelab.tabular' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"vaelab.tabular.{_WHERE[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

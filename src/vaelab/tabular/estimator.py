@@ -21,6 +21,7 @@ import torch
 
 from vaelab.errors import InputError, ModelFileError, VaelabError
 from vaelab.estimators.base import ESTIMATORS, EncoderDecoderEstimator
+from vaelab.estimators.params import VAE_PARAMS as VAE_DECLARED
 from vaelab.estimators.vae import VAE
 from vaelab.params import declared
 from vaelab.serialization import load_tensors, read_json, save_tensors, write_json
@@ -77,10 +78,9 @@ class TabularVAE(EncoderDecoderEstimator):
     (['age', 'sex'], True)
     """
 
-    #: the parameters passed on to the VAE unchanged
-    VAE_PARAMS = ("latent_dim", "network", "prior", "beta", "kl_schedule", "free_bits", "objective", "k", "gradient",
-                  "tc_beta", "epochs", "batch_size", "learning_rate", "lr_schedule", "patience", "seed", "device",
-                  "verbose")
+    #: the parameters passed on to the VAE unchanged (those it shares with the VAE, but the ones set in _vae)
+    VAE_PARAMS = tuple(n for n in TABULAR_PARAMS.names if n in VAE_DECLARED
+                       and n not in ("conditional", "validation_fraction", "trainer_options"))
 
     def check_params(self) -> dict[str, Any]:
         """Check every parameter (the VAE's through the VAE's own checks); returns them normalized.

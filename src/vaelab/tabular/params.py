@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 
 from vaelab.estimators.params import CONDITIONAL, TRAINER_OPTIONS, VAE_PARAMS
-from vaelab.params import DATA, MODEL, VAE_PANEL, Bool, Float, Int, OrNone, Param, ParamSet, Text, Value
+from vaelab.params import DATA, MODEL, VAE_PANEL, Bool, Float, Int, OrNone, Param, ParamSet, Text
 
 TABLE = "Table"
 
@@ -40,11 +40,11 @@ _VAE_PART = _VAE_PART.with_defaults(
 TABLE_OWN = ParamSet([
     Param("constraints", None, "Rules the rows obey: constraint dicts ({'type': 'range', 'column': 'age', 'low': "
           "18}), a {'constraints': [...]} mapping, or the path of a YAML/JSON rules file.",
-          OrNone(Value((str, os.PathLike, list, tuple, dict), "a rules file's path (or, in Python, a list or dict "
-                       "of rules)")), panel=TABLE,
+          OrNone(Text("a rules file's path (or, in Python, a list or dict of rules)",
+                      (str, os.PathLike, list, tuple, dict), "PATH")), aliases=("-c",), panel=TABLE,
           doc="str, list or dict"),
     Param("metadata", None, "Column kind overrides, or the path of a YAML/JSON file: {columns: {tgrade: {type: "
-          "categorical}}}.", OrNone(Value((str, os.PathLike, dict), "a metadata file's path (or, in Python, a dict)")),
+          "categorical}}}.", OrNone(Text("a metadata file's path (or, in Python, a dict)", (str, os.PathLike, dict), "PATH")),
           panel=TABLE,
           doc="str or dict"),
     Param("encoding", "utf-8", "Text encoding of a CSV file.", Text(), panel=DATA),

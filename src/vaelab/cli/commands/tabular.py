@@ -21,12 +21,12 @@ import typer
 
 from vaelab.cli.console import Console, format_table
 from vaelab.cli.errors import ConfigError
-from vaelab.cli.flags import given_values, with_declared_options
+from vaelab.cli.flags import given_values, spec_from, with_declared_options
 from vaelab.cli.options import Debug, Force, Quiet
 from vaelab.errors import InputError, ModelFileError
 from vaelab.params import OUTPUT
 from vaelab.runs.run_dir import RunDir
-from vaelab.runs.spec import TABLE_DATA_PARAMS, TABLE_RUN_PARAMS, RunSpec, read_layer
+from vaelab.runs.spec import TABLE_DATA_PARAMS, TABLE_RUN_PARAMS, RunSpec
 from vaelab.tabular.params import TABULAR_PARAMS
 
 logger = logging.getLogger(__name__)
@@ -87,17 +87,7 @@ def fit_command(
         for name in ("constraints", "metadata"):
             if name in given and not Path(given[name]).is_file():
                 raise ConfigError(f"--{name} {given[name]}: no such file")
-        layers, sources = [], []
-        try:
-            if config_file is not None:
-                layers.append(read_layer(config_file))
-                sources.append(str(config_file))
-            layers.append(given)
-            sources.append("options")
-            spec = RunSpec.from_layers(layers, sources=sources, estimator="TabularVAE")
-            spec.build_estimator()
-        except InputError as exc:
-            raise ConfigError(str(exc)) from None
+        spec = spec_from(given, config_file=config_file, estimator="TabularVAE")
         if not spec.is_table:
             raise ConfigError(f"{config_file} describes a {spec.estimator} run; `vaelab tabular fit` fits tables "
                               "(use `vaelab train --config` for it)")

@@ -15,12 +15,11 @@ import typer
 
 from vaelab.cli.console import Console
 from vaelab.cli.errors import ConfigError, UsageError
-from vaelab.cli.flags import given_values, with_declared_options
+from vaelab.cli.flags import given_values, spec_from, with_declared_options
 from vaelab.cli.multinode import DEFAULT_TIMEOUT, NNodes, NodeRank, RdzvEndpoint, RdzvTimeout, node_group, quiet_rendezvous
 from vaelab.cli.options import Debug, Force, NoVerify, Quiet, RunArg
-from vaelab.errors import InputError
 from vaelab.params import OUTPUT
-from vaelab.runs.spec import DATA_PARAMS, MODEL_NAMES, PARAM_SETS, RUN_PARAMS, RunSpec, read_layer
+from vaelab.runs.spec import DATA_PARAMS, MODEL_NAMES, PARAM_SETS, RUN_PARAMS
 
 TRAIN_EPILOG = """**Examples**
 
@@ -61,27 +60,6 @@ TRAIN_SETS = {
     "data": DATA_PARAMS,
     "run": RUN_PARAMS,
 }
-
-
-def spec_from_options(
-    given: dict[str, Any], *, config_file: Path | None, recipe: str | None, model: str | None
-) -> RunSpec:
-    """The run's spec: defaults < recipe < config file < command line, as one vocabulary; errors are usage errors."""
-    from vaelab.runs.recipes import recipe as recipe_values
-
-    layers: list[dict[str, Any]] = []
-    sources: list[str] = []
-    try:
-        layers.append(recipe_values(recipe))
-        sources.append(f"--recipe {recipe}")
-        if config_file is not None:
-            layers.append(read_layer(config_file))
-            sources.append(str(config_file))
-        layers.append({**given, **({"model": model} if model is not None else {})})
-        sources.append("options")
-        return RunSpec.from_layers(layers, sources=sources)
-    except InputError as exc:
-        raise ConfigError(str(exc)) from None
 
 
 def train_command(
@@ -146,11 +124,8 @@ def train_command(
     console = Console(quiet=quiet)
     with console.logging(), quiet_rendezvous(debug or nnodes == 1) as env:
         nodes = node_group(nnodes, node_rank, rdzv_endpoint, rdzv_timeout)
-        spec = spec_from_options(given, config_file=config_file, recipe=recipe, model=model)
-        try:
-            spec.build_estimator()  # a part's own checks (an unknown prior, say) are usage errors too
-        except InputError as exc:
-            raise ConfigError(str(exc)) from None
+        spec = spec_from({**given, **({"model": model} if model is not None else {})}, config_file=config_file,
+                         recipe=recipe)
         run(spec, out, force=force, reporter=console, download=download, nodes=nodes, debug=debug, env=env)
 
 
